@@ -1,0 +1,50 @@
+# phasekit's developer commands. `make test` is THE check; `make demo` is the main job.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+SRC := src tests examples benchmarks docs/conf.py
+
+.PHONY: help test lint typecheck pytest docs demo bench clean
+
+help:
+	@echo "make demo   run the examples (the main job)"
+	@echo "make test   ruff, ruff format --check, mypy --strict, pytest with coverage, docs"
+	@echo "make bench  run the benchmarks against phasekit's peers"
+	@echo "make docs   build the HTML docs with warnings as errors"
+
+# The virtual environment is rebuilt when pyproject.toml changes.
+$(VENV)/.installed-dev: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev,docs,examples]'
+	touch $@
+
+$(VENV)/.installed-bench: $(VENV)/.installed-dev
+	$(PY) -m pip install --quiet -e '.[dev,docs,examples,bench]'
+	touch $@
+
+test: lint typecheck pytest docs
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check $(SRC)
+	$(BIN)/ruff format --check $(SRC)
+
+typecheck: $(VENV)/.installed-dev
+	$(BIN)/mypy --strict src tests
+
+pytest: $(VENV)/.installed-dev
+	$(BIN)/pytest src tests README.md --cov=phasekit --cov-branch --cov-report=term --cov-fail-under=95
+
+docs: $(VENV)/.installed-dev
+	$(BIN)/sphinx-build -n -W --keep-going -q -b html docs docs/_build/html
+	$(BIN)/sphinx-build -n -W --keep-going -q -b doctest docs docs/_build/doctest
+
+demo: $(VENV)/.installed-dev
+	$(PY) examples/lifecycle_tour.py
+
+bench: $(VENV)/.installed-bench
+	cd benchmarks && ../$(PY) bench_lifecycle.py
+
+clean:
+	rm -rf docs/_build docs/_generated .coverage htmlcov .pytest_cache .mypy_cache .ruff_cache

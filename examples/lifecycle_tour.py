@@ -1,0 +1,88 @@
+"""A tour of the phase lifecycle: one campaign per initial phase, through its whole life.
+
+Each campaign starts, pauses, resumes, reports progress, fails and is retried,
+completes and moves on to the next phase with a reason, until the last phase completes;
+a second campaign at the same phase is cancelled. Every state is printed with the events
+and phase transitions that are available from it.
+
+Run it with ``make demo`` or ``python examples/lifecycle_tour.py``.
+"""
+
+from __future__ import annotations
+
+import phasekit
+from phasekit import Event, Phase, PhaseState
+
+
+def describe(state: PhaseState, note: str) -> str:
+    events = ", ".join(sorted(event.value for event in phasekit.available_events(state)))
+    targets = ", ".join(phase.value for phase in phasekit.available_transitions(state))
+    terminal = "  [terminal]" if phasekit.is_terminal(state) else ""
+    return (
+        f"  {note:<30} {state!s:<28} {state.progress:6.1f}%"
+        f"  events: {events or '-':<32} transitions: {targets or '-'}{terminal}"
+    )
+
+
+def run_phase(state: PhaseState, show: list[str]) -> PhaseState:
+    """Run one phase to completion, with a pause, a failure and a retry on the way."""
+    state = phasekit.apply_event(state, Event.START)
+    show.append(describe(state, "start"))
+    state = phasekit.with_progress(state, 25.0)
+    show.append(describe(state, "progress 25%"))
+    state = phasekit.apply_event(state, Event.PAUSE)
+    show.append(describe(state, "pause"))
+    state = phasekit.apply_event(state, Event.RESUME)
+    show.append(describe(state, "resume"))
+    state = phasekit.with_progress(state, 60.0)
+    show.append(describe(state, "progress 60%"))
+    state = phasekit.apply_event(state, Event.FAIL)
+    show.append(describe(state, "fail (worker crashed)"))
+    state = phasekit.apply_event(state, Event.RETRY)
+    show.append(describe(state, "retry"))
+    state = phasekit.apply_event(state, Event.START)
+    show.append(describe(state, "start again"))
+    state = phasekit.with_progress(state, 90.0)
+    show.append(describe(state, "progress 90%"))
+    state = phasekit.apply_event(state, Event.COMPLETE)
+    show.append(describe(state, "complete"))
+    return state
+
+
+def tour(initial_phase: Phase) -> list[str]:
+    show = [f"Campaign starting at {initial_phase.value}:"]
+    state = phasekit.initial_state(initial_phase)
+    show.append(describe(state, "created"))
+    while True:
+        state = run_phase(state, show)
+        targets = phasekit.available_transitions(state)
+        if not targets:
+            break
+        change = phasekit.transition_to(state, targets[0], f"{state.phase.value} finished")
+        state = change.current
+        show.append(describe(state, f"transition to {state.phase.value}"))
+        show.append(f"    reason: {change.reason!r}")
+    try:
+        phasekit.apply_event(state, Event.START)
+    except phasekit.InvalidTransition as error:
+        show.append(f"  refused as expected: {error}")
+    return show + cancelled_tour(initial_phase)
+
+
+def cancelled_tour(initial_phase: Phase) -> list[str]:
+    show = [f"A second campaign at {initial_phase.value}, cancelled while paused:"]
+    state = phasekit.apply_event(phasekit.initial_state(initial_phase), "start")
+    show.append(describe(state, "start"))
+    state = phasekit.apply_event(state, "pause")
+    show.append(describe(state, "pause"))
+    state = phasekit.apply_event(state, "cancel")
+    show.append(describe(state, "cancel"))
+    return show
+
+
+def main() -> None:
+    print("\n\n".join("\n".join(tour(phase)) for phase in Phase))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,68 @@
+"""phasekit: phases, lifecycle, legacy mapping and progress messages for campaigns.
+
+A typed, pure-Python library with no I/O. Every public name is re-exported here from the
+private module that defines it; import from ``phasekit`` only.
+
+>>> import phasekit
+>>> state = phasekit.apply_event(phasekit.initial_state(), "start")
+>>> sorted(event.value for event in phasekit.available_events(state))
+['cancel', 'complete', 'fail', 'pause']
+"""
+
+from __future__ import annotations
+
+from phasekit._lifecycle import (
+    PHASE_TRANSITION_FROM,
+    PHASE_TRANSITION_STATUS,
+    STATUS_RULES,
+    StatusRule,
+    apply_event,
+    available_events,
+    available_transitions,
+    initial_state,
+    is_terminal,
+    transition_to,
+    with_progress,
+)
+from phasekit._machine import lifecycle_machine, lifecycle_mermaid, state_name, transition_trigger
+from phasekit._model import Event, Phase, PhaseState, PhaseStatus, PhaseTransition
+from phasekit.errors import (
+    DecodeError,
+    InvalidProgress,
+    InvalidTransition,
+    InvalidValue,
+    MappingError,
+    PhasekitError,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "PHASE_TRANSITION_FROM",
+    "PHASE_TRANSITION_STATUS",
+    "STATUS_RULES",
+    "DecodeError",
+    "Event",
+    "InvalidProgress",
+    "InvalidTransition",
+    "InvalidValue",
+    "MappingError",
+    "Phase",
+    "PhaseState",
+    "PhaseStatus",
+    "PhaseTransition",
+    "PhasekitError",
+    "StatusRule",
+    "__version__",
+    "apply_event",
+    "available_events",
+    "available_transitions",
+    "initial_state",
+    "is_terminal",
+    "lifecycle_machine",
+    "lifecycle_mermaid",
+    "state_name",
+    "transition_to",
+    "transition_trigger",
+    "with_progress",
+]

@@ -1,0 +1,119 @@
+"""The lifecycle as a ``transitions`` Machine, and as a Mermaid diagram.
+
+Both are generated from the table in :mod:`phasekit._lifecycle`. The Machine is for
+teams that want pytransitions' callbacks and introspection; phasekit's own functions
+never go through it, because a table lookup is much faster than a Machine trigger.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Final
+
+from transitions import Machine
+
+from phasekit._lifecycle import (
+    PHASE_TRANSITION_FROM,
+    PHASE_TRANSITION_STATUS,
+    STATUS_RULES,
+    initial_state,
+    is_terminal,
+)
+from phasekit._model import Phase, PhaseState, PhaseStatus
+
+__all__ = ["lifecycle_machine", "lifecycle_mermaid", "state_name", "transition_trigger"]
+
+#: Prefix of the Machine triggers that move a completed phase on to a later one.
+TRANSITION_TRIGGER_PREFIX: Final = "transition_to_"
+
+
+def state_name(phase: Phase, status: PhaseStatus) -> str:
+    """Return the Machine's name for a (phase, status) pair, e.g. ``'dns_validation/paused'``.
+
+    It is also ``str()`` of a :class:`~phasekit.PhaseState` in that phase and status.
+    """
+    return f"{phase.value}/{status.value}"
+
+
+def transition_trigger(target: Phase) -> str:
+    """Return the Machine trigger that moves a completed phase on to ``target``.
+
+    >>> transition_trigger(Phase.HTTP_VALIDATION)
+    'transition_to_http_validation'
+    """
+    return f"{TRANSITION_TRIGGER_PREFIX}{target.value}"
+
+
+@functools.cache
+def lifecycle_machine() -> Machine:
+    """Return the process-wide ``transitions.Machine`` of the lifecycle.
+
+    It has one state per (phase, status) pair, named by :func:`state_name`, one trigger
+    per :class:`~phasekit.Event`, and one trigger per target phase named by
+    :func:`transition_trigger`. It is built once, with no model and with
+    ``auto_transitions`` off; attach your own model with ``machine.add_model(model,
+    initial=...)`` if you want pytransitions callbacks.
+
+    >>> machine = lifecycle_machine()
+    >>> [t.dest for t in machine.get_transitions("start", "dns_validation/pending")]
+    ['dns_validation/running']
+    """
+    phases = list(Phase)
+    transitions: list[dict[str, str]] = [
+        {
+            "trigger": rule.event.value,
+            "source": state_name(phase, source),
+            "dest": state_name(phase, rule.destination),
+        }
+        for phase in phases
+        for rule in STATUS_RULES
+        for source in rule.sources
+    ]
+    transitions += [
+        {
+            "trigger": transition_trigger(later),
+            "source": state_name(phase, PHASE_TRANSITION_FROM),
+            "dest": state_name(later, PHASE_TRANSITION_STATUS),
+        }
+        for index, phase in enumerate(phases)
+        for later in phases[index + 1 :]
+    ]
+    return Machine(
+        model=None,
+        states=[state_name(phase, status) for phase in phases for status in PhaseStatus],
+        transitions=transitions,
+        initial=None,
+        auto_transitions=False,
+    )
+
+
+def _node(name: str) -> str:
+    return name.replace("/", "__")
+
+
+def lifecycle_mermaid() -> str:
+    """Return the lifecycle as a Mermaid ``stateDiagram-v2``, read off the Machine.
+
+    Each phase is a box holding its six statuses; arrows inside a box are status events,
+    arrows between boxes are phase transitions, ``[*]`` marks where a campaign may start
+    and where it ends.
+    """
+    machine = lifecycle_machine()
+    lines = ["stateDiagram-v2", "    direction LR"]
+    for phase in Phase:
+        lines.append(f"    state {phase.value} {{")
+        for status in PhaseStatus:
+            name = state_name(phase, status)
+            lines.append(f"        {_node(name)}: {status.value}")
+        lines.append("    }")
+    for phase in Phase:
+        lines.append(f"    [*] --> {_node(str(initial_state(phase)))}")
+    for trigger, event in machine.events.items():
+        for source, transitions in event.transitions.items():
+            for transition in transitions:
+                lines.append(f"    {_node(source)} --> {_node(str(transition.dest))}: {trigger}")
+    for phase in Phase:
+        for status in PhaseStatus:
+            if is_terminal(PhaseState(phase, status)):
+                lines.append(f"    {_node(state_name(phase, status))} --> [*]")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,50 @@
+"""Hypothesis strategies shared by every test module: valid values and hostile ones."""
+
+from __future__ import annotations
+
+import math
+
+from hypothesis import strategies as st
+
+from phasekit import Event, Phase, PhaseState, PhaseStatus
+
+phases = st.sampled_from(Phase)
+statuses = st.sampled_from(PhaseStatus)
+events = st.sampled_from(Event)
+
+#: Every valid progress percentage, the edges included.
+progresses = st.one_of(
+    st.sampled_from([0.0, 100.0, 50.0, 0.1, 99.9]),
+    st.floats(min_value=0.0, max_value=100.0, allow_nan=False),
+    st.integers(min_value=0, max_value=100),
+)
+
+#: Any valid record, whatever the lifecycle thinks of the combination.
+phase_states = st.builds(PhaseState, phases, statuses, progresses)
+
+#: Valid transition reasons (non-empty after stripping, at most 500 characters).
+reasons = st.text(min_size=1, max_size=500).filter(lambda text: text.strip() != "")
+
+#: Values that are not a member or exact value of any of phasekit's enums.
+not_enum_values = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(),
+    st.binary(max_size=20),
+    st.text(max_size=20).filter(
+        lambda text: text not in {m.value for kind in (Phase, PhaseStatus, Event) for m in kind}
+    ),
+    st.lists(st.integers(), max_size=2),
+    st.sampled_from([name.upper() for kind in (Phase, PhaseStatus, Event) for name in kind]),
+)
+
+#: Values that are not a valid progress percentage.
+bad_progresses = st.one_of(
+    st.booleans(),
+    st.none(),
+    st.text(max_size=5),
+    st.floats().filter(lambda value: math.isnan(value) or not 0.0 <= value <= 100.0),
+    st.integers().filter(lambda value: not 0 <= value <= 100),
+    st.sampled_from([math.nan, math.inf, -math.inf, -0.0001, 100.0001, 10**400]),
+)
