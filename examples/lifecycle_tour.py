@@ -24,28 +24,29 @@ def describe(state: PhaseState, note: str) -> str:
     )
 
 
+# One phase's life: (what happens, the event to apply or the progress to report).
+PHASE_SCRIPT: list[tuple[str, Event | float]] = [
+    ("start", Event.START),
+    ("progress 25%", 25.0),
+    ("pause", Event.PAUSE),
+    ("resume", Event.RESUME),
+    ("progress 60%", 60.0),
+    ("fail (worker crashed)", Event.FAIL),
+    ("retry", Event.RETRY),
+    ("start again", Event.START),
+    ("progress 90%", 90.0),
+    ("complete", Event.COMPLETE),
+]
+
+
 def run_phase(state: PhaseState, show: list[str]) -> PhaseState:
     """Run one phase to completion, with a pause, a failure and a retry on the way."""
-    state = phasekit.apply_event(state, Event.START)
-    show.append(describe(state, "start"))
-    state = phasekit.with_progress(state, 25.0)
-    show.append(describe(state, "progress 25%"))
-    state = phasekit.apply_event(state, Event.PAUSE)
-    show.append(describe(state, "pause"))
-    state = phasekit.apply_event(state, Event.RESUME)
-    show.append(describe(state, "resume"))
-    state = phasekit.with_progress(state, 60.0)
-    show.append(describe(state, "progress 60%"))
-    state = phasekit.apply_event(state, Event.FAIL)
-    show.append(describe(state, "fail (worker crashed)"))
-    state = phasekit.apply_event(state, Event.RETRY)
-    show.append(describe(state, "retry"))
-    state = phasekit.apply_event(state, Event.START)
-    show.append(describe(state, "start again"))
-    state = phasekit.with_progress(state, 90.0)
-    show.append(describe(state, "progress 90%"))
-    state = phasekit.apply_event(state, Event.COMPLETE)
-    show.append(describe(state, "complete"))
+    for note, step in PHASE_SCRIPT:
+        if isinstance(step, Event):
+            state = phasekit.apply_event(state, step)
+        else:
+            state = phasekit.with_progress(state, step)
+        show.append(describe(state, note))
     return state
 
 
