@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 SRC := src tests examples benchmarks docs/conf.py
 
-.PHONY: help test lint typecheck pytest docs demo bench clean
+.PHONY: help test test-postgres lint typecheck pytest docs demo bench clean
 
 help:
 	@echo "make demo   run the examples (the main job)"
@@ -31,7 +31,7 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff format --check $(SRC)
 
 typecheck: $(VENV)/.installed-dev
-	$(BIN)/mypy --strict src tests
+	$(BIN)/mypy --strict src tests examples
 
 pytest: $(VENV)/.installed-dev
 	$(BIN)/pytest src tests README.md --cov=phasekit --cov-branch --cov-report=term --cov-fail-under=95
@@ -42,9 +42,15 @@ docs: $(VENV)/.installed-dev
 
 demo: $(VENV)/.installed-dev
 	$(PY) examples/lifecycle_tour.py
+	$(PY) examples/migrate_sqlite.py
 
 bench: $(VENV)/.installed-bench
 	cd benchmarks && ../$(PY) bench_lifecycle.py
+	cd benchmarks && ../$(PY) bench_mapping.py
+
+# `make test` with a throwaway PostgreSQL server, as CI runs it.
+test-postgres:
+	eval "$$(.ci/start-postgres.sh | tail -n 1)" && $(MAKE) test
 
 clean:
 	rm -rf docs/_build docs/_generated .coverage htmlcov .pytest_cache .mypy_cache .ruff_cache

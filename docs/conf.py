@@ -69,6 +69,44 @@ def _enum_table() -> str:
     return "\n".join(rows) + "\n"
 
 
+def _mapping_table() -> str:
+    rows = [
+        "| column | legacy value | DEFAULT_MAPPING | PLAN_MAPPING |",
+        "|---|---|---|---|",
+    ]
+    columns = (
+        ("campaign_type", phasekit.LEGACY_CAMPAIGN_TYPES),
+        ("status", phasekit.LEGACY_STATUSES),
+    )
+    for column, values in columns:
+        for value in values:
+            cells = []
+            for mapping in (phasekit.DEFAULT_MAPPING, phasekit.PLAN_MAPPING):
+                target = mapping.target(column, value)  # type: ignore[arg-type]
+                lossy = mapping.is_lossy(column, value)  # type: ignore[arg-type]
+                cells.append(f"{target} **(lossy)**" if lossy else str(target))
+            rows.append(f"| {column} | `{value}` | {' | '.join(cells)} |")
+    for column in ("campaign_type", "status"):
+        cells = []
+        for mapping in (phasekit.DEFAULT_MAPPING, phasekit.PLAN_MAPPING):
+            fallback = mapping.fallback(column)  # type: ignore[arg-type]
+            cells.append("error" if fallback is None else f"{fallback} **(lossy)**")
+        rows.append(f"| {column} | any other value | {' | '.join(cells)} |")
+    return "\n".join(rows) + "\n"
+
+
+def _sql_pages() -> dict[str, str]:
+    pages = {}
+    for dialect in ("postgresql", "sqlite"):
+        migration = phasekit.migration_sql(dialect).to_sql()  # type: ignore[arg-type]
+        rollback = phasekit.rollback_sql(dialect).to_sql()  # type: ignore[arg-type]
+        lexer = "postgresql" if dialect == "postgresql" else "sql"
+        pages[f"sql_{dialect}.md"] = (
+            f"```{lexer}\n{migration}```\n\nRollback:\n\n```{lexer}\n{rollback}```\n"
+        )
+    return pages
+
+
 def _generate() -> None:
     GENERATED.mkdir(exist_ok=True)
     files = {
@@ -76,6 +114,8 @@ def _generate() -> None:
         "terminal_states.md": _terminal_list(),
         "enums.md": _enum_table(),
         "lifecycle.md": f"```mermaid\n{phasekit.lifecycle_mermaid()}```\n",
+        "mapping_table.md": _mapping_table(),
+        **_sql_pages(),
     }
     for name, text in files.items():
         path = GENERATED / name

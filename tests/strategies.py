@@ -48,3 +48,33 @@ bad_progresses = st.one_of(
     st.integers().filter(lambda value: not 0 <= value <= 100),
     st.sampled_from([math.nan, math.inf, -math.inf, -0.0001, 100.0001, 10**400]),
 )
+
+# --- legacy rows -------------------------------------------------------------------------
+
+from phasekit import LEGACY_CAMPAIGN_TYPES, LEGACY_STATUSES  # noqa: E402
+
+#: Strings that are not legacy vocabulary (a quote included, to exercise SQL quoting).
+unknown_legacy_values = st.one_of(
+    st.sampled_from(["", "QUEUED", "o'brien", "http_validation", "deleted", " running"]),
+    st.text(
+        alphabet=st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00"),
+        max_size=12,
+    ),
+).filter(lambda text: text not in LEGACY_CAMPAIGN_TYPES and text not in LEGACY_STATUSES)
+
+#: Legacy progress: NULL, the edges, any percentage.
+legacy_progresses = st.one_of(
+    st.none(),
+    st.sampled_from([0.0, 100.0, 0.5, 99.99, 5e-324]),
+    st.floats(min_value=0.0, max_value=100.0, allow_nan=False),
+)
+
+
+def legacy_rows(*, unknown: bool = False) -> st.SearchStrategy[tuple[str, str, float | None]]:
+    """Legacy (campaign_type, status, progress_percentage) rows; unknown strings if asked."""
+    types = st.sampled_from(LEGACY_CAMPAIGN_TYPES)
+    statuses_ = st.sampled_from(LEGACY_STATUSES)
+    if unknown:
+        types = st.one_of(types, unknown_legacy_values)
+        statuses_ = st.one_of(statuses_, unknown_legacy_values)
+    return st.tuples(types, statuses_, legacy_progresses)

@@ -37,3 +37,30 @@ def test_lifecycle_tour_walks_every_initial_phase(capsys: pytest.CaptureFixture[
     assert "http_validation/completed" in out
     assert out.count("[terminal]") == 6
     assert "refused as expected: cannot apply 'start' to http_validation/completed" in out
+
+
+def test_migration_demo_migrates_and_rolls_back_exactly() -> None:
+    out = run_example("migrate_sqlite.py", "--rows", "20000")
+    assert "Creating 20,000 legacy campaigns" in out
+    assert "unknown values (migration would fail on these rows): none" in out
+    assert out.index("lossy values") < out.index("expand")
+    for step in ("preflight", "expand", "backfill", "verify", "contract", "restore"):
+        assert f"  {step}" in out
+    assert "verify: 0 rows unmapped" in out
+    assert "legacy rows after rollback identical" in out
+    assert "(contracted, rolled back exactly: True)" in out
+
+
+def test_migration_demo_refuses_to_contract_with_unknown_values() -> None:
+    out = run_example("migrate_sqlite.py", "--rows", "3000", "--unknown", "7")
+    assert "status 'deleted': 7 rows" in out
+    assert "verify: 7 rows unmapped" in out
+    assert "contract refused" in out
+    assert "(contract refused, rolled back exactly: True)" in out
+
+
+def test_migration_demo_with_the_plan_mapping_marks_the_loss() -> None:
+    out = run_example("migrate_sqlite.py", "--rows", "3000", "--mapping", "plan")
+    assert "status 'paused':" in out
+    assert "-> pending (rolls back as 'pending')" in out
+    assert "rolled back exactly: True" in out

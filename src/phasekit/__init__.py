@@ -11,6 +11,18 @@ private module that defines it; import from ``phasekit`` only.
 
 from __future__ import annotations
 
+from phasekit._legacy import (
+    DEFAULT_MAPPING,
+    LEGACY_CAMPAIGN_TYPES,
+    LEGACY_STATUSES,
+    PLAN_MAPPING,
+    LegacyColumn,
+    LegacyMapping,
+    MappingReport,
+    map_legacy,
+    map_legacy_rows,
+    to_legacy,
+)
 from phasekit._lifecycle import (
     PHASE_TRANSITION_FROM,
     PHASE_TRANSITION_STATUS,
@@ -26,6 +38,7 @@ from phasekit._lifecycle import (
 )
 from phasekit._machine import lifecycle_machine, lifecycle_mermaid, state_name, transition_trigger
 from phasekit._model import Event, Phase, PhaseState, PhaseStatus, PhaseTransition
+from phasekit._sql import Dialect, MigrationScript, MigrationStep, migration_sql, rollback_sql
 from phasekit.errors import (
     DecodeError,
     InvalidProgress,
@@ -38,15 +51,25 @@ from phasekit.errors import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "DEFAULT_MAPPING",
+    "LEGACY_CAMPAIGN_TYPES",
+    "LEGACY_STATUSES",
     "PHASE_TRANSITION_FROM",
     "PHASE_TRANSITION_STATUS",
+    "PLAN_MAPPING",
     "STATUS_RULES",
     "DecodeError",
+    "Dialect",
     "Event",
     "InvalidProgress",
     "InvalidTransition",
     "InvalidValue",
+    "LegacyColumn",
+    "LegacyMapping",
     "MappingError",
+    "MappingReport",
+    "MigrationScript",
+    "MigrationStep",
     "Phase",
     "PhaseState",
     "PhaseStatus",
@@ -61,7 +84,12 @@ __all__ = [
     "is_terminal",
     "lifecycle_machine",
     "lifecycle_mermaid",
+    "map_legacy",
+    "map_legacy_rows",
+    "migration_sql",
+    "rollback_sql",
     "state_name",
+    "to_legacy",
     "transition_to",
     "transition_trigger",
     "with_progress",

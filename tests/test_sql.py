@@ -1,0 +1,348 @@
+"""The generated migration and rollback SQL, run on real SQLite and PostgreSQL databases."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as hs
+
+from phasekit import (
+    DEFAULT_MAPPING,
+    PLAN_MAPPING,
+    InvalidValue,
+    LegacyMapping,
+    MappingReport,
+    MigrationScript,
+    map_legacy,
+    map_legacy_rows,
+    migration_sql,
+    rollback_sql,
+)
+from tests import sql_runner
+from tests import strategies as st
+
+LegacyRow = tuple[str, str, float | None]
+Row = tuple[Any, ...]
+
+# The plan's literal data migration (section 2.2), the oracle for PLAN_MAPPING.
+PLAN_LITERAL_SQL = (Path(__file__).parent / "data" / "plan_section_2_2.sql").read_text()
+
+
+class Database:
+    """A real database with a legacy ``campaigns`` table, driven through phasekit's scripts."""
+
+    def __init__(self, dialect: str, connection: Any, table: str = "campaigns") -> None:
+        self.dialect = dialect
+        self.connection = connection
+        self.table = table
+
+    @property
+    def quoted(self) -> str:
+        return ".".join(f'"{part}"' for part in self.table.split("."))
+
+    def execute(self, sql: str, parameters: tuple[Any, ...] = ()) -> list[Row]:
+        if self.dialect == "postgresql":
+            cursor = self.connection.execute(sql, parameters or None)
+        else:
+            cursor = self.connection.execute(sql.replace("%s", "?"), parameters)
+        return list(cursor.fetchall()) if cursor.description else []
+
+    def create(self, rows: list[LegacyRow]) -> None:
+        backup = self.table.split(".")[-1] + "_phasekit_backup"
+        prefix = self.table.rsplit(".", 1)[0] + "." if "." in self.table else ""
+        self.execute(f'DROP TABLE IF EXISTS {prefix}"{backup}"')
+        self.execute(f"DROP TABLE IF EXISTS {self.quoted}")
+        real = "DOUBLE PRECISION" if self.dialect == "postgresql" else "REAL"
+        self.execute(
+            f"CREATE TABLE {self.quoted} (id INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+            "campaign_type TEXT NOT NULL, status TEXT NOT NULL, "
+            f"progress_percentage {real} CHECK (progress_percentage BETWEEN 0 AND 100))"
+        )
+        for index, row in enumerate(rows):
+            self.execute(
+                f"INSERT INTO {self.quoted} VALUES (%s, %s, %s, %s, %s)",
+                (index + 1, f"campaign {index}", *row),
+            )
+
+    def run(self, script: MigrationScript, *steps: str) -> dict[str, list[list[Row]]]:
+        if self.dialect == "postgresql":
+            return sql_runner.run_postgres(self.connection, script, *steps)
+        return sql_runner.run_sqlite(self.connection, script, *steps)
+
+    def migrate(self, mapping: LegacyMapping, *steps: str) -> dict[str, list[list[Row]]]:
+        return self.run(migration_sql(self.dialect, mapping=mapping, table=self.table), *steps)  # type: ignore[arg-type]
+
+    def rollback(self) -> None:
+        self.run(rollback_sql(self.dialect, table=self.table))  # type: ignore[arg-type]
+
+    def columns(self) -> list[str]:
+        if self.dialect == "sqlite":
+            return [row[1] for row in self.execute(f"PRAGMA table_info({self.quoted})")]
+        schema, _, name = self.table.rpartition(".")
+        return [
+            row[0]
+            for row in self.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = %s "
+                "AND table_schema = %s ORDER BY ordinal_position",
+                (name, schema or "public"),
+            )
+        ]
+
+    def legacy_rows(self) -> list[Row]:
+        return self.execute(
+            f"SELECT id, name, campaign_type, status, progress_percentage FROM {self.quoted} "
+            "ORDER BY id"
+        )
+
+    def phase_rows(self) -> list[Row]:
+        return self.execute(
+            f"SELECT id, current_phase, phase_status, progress FROM {self.quoted} ORDER BY id"
+        )
+
+    def verify(self, mapping: LegacyMapping) -> int:
+        return int(self.migrate(mapping, "verify")["verify"][0][0][0])
+
+
+@pytest.fixture(scope="module")
+def sqlite_database() -> Iterator[Database]:
+    connection = sqlite3.connect(":memory:", isolation_level=None)
+    yield Database("sqlite", connection)
+    connection.close()
+
+
+@pytest.fixture(scope="module")
+def postgres_connection() -> Iterator[Any]:
+    yield from sql_runner.connect_postgres()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest) -> Database:
+    if request.param == "sqlite":
+        return request.getfixturevalue("sqlite_database")  # type: ignore[no-any-return]
+    return Database("postgresql", request.getfixturevalue("postgres_connection"))
+
+
+def expected_phase_rows(rows: list[LegacyRow], mapping: LegacyMapping) -> list[Row]:
+    states = (map_legacy(*row, mapping=mapping) for row in rows)
+    return [
+        (index + 1, state.phase.value, state.status.value, state.progress)
+        for index, state in enumerate(states)
+    ]
+
+
+def legacy_tables(mapping: LegacyMapping) -> hs.SearchStrategy[list[LegacyRow]]:
+    unknown = mapping.fallback_phase is not None and mapping.fallback_status is not None
+    return hs.lists(st.legacy_rows(unknown=unknown), max_size=25)
+
+
+DB_SETTINGS = settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+
+@pytest.mark.parametrize("mapping", [DEFAULT_MAPPING, PLAN_MAPPING], ids=["default", "plan"])
+@DB_SETTINGS
+@given(data=hs.data(), contract=hs.booleans())
+def test_migration_matches_map_legacy_and_rollback_restores_exactly(
+    database: Database, mapping: LegacyMapping, data: hs.DataObject, contract: bool
+) -> None:
+    rows = data.draw(legacy_tables(mapping))
+    database.create(rows)
+    original = database.legacy_rows()
+
+    preflight = database.migrate(mapping, "preflight")["preflight"]
+    report = MappingReport.from_counts(
+        preflight[0], preflight[1], null_progress=preflight[2][0][0], mapping=mapping
+    )
+    streamed = MappingReport()
+    list(map_legacy_rows(rows, mapping=mapping, report=streamed))
+    assert (report.rows, report.lossy, report.null_progress, report.unknown) == (
+        streamed.rows,
+        streamed.lossy,
+        streamed.null_progress,
+        {},
+    )
+
+    database.migrate(mapping, "expand", "backfill")
+    migrated = database.phase_rows()
+    assert migrated == expected_phase_rows(rows, mapping)
+    database.migrate(mapping, "backfill")
+    assert database.phase_rows() == migrated
+    assert database.verify(mapping) == 0
+    if contract:
+        database.migrate(mapping, "contract")
+        assert "campaign_type" not in database.columns()
+        assert database.phase_rows() == migrated
+        assert database.verify(mapping) == 0
+
+    database.rollback()
+    assert database.legacy_rows() == original
+    assert (
+        database.columns() == ["id", "name", "campaign_type", "status", "progress_percentage"]
+        if not contract
+        else ["id", "name", "campaign_type", "status", "progress_percentage"]
+    )
+
+
+@DB_SETTINGS
+@given(rows=legacy_tables(PLAN_MAPPING))
+def test_plan_script_gives_exactly_the_plan_literal_result(
+    database: Database, rows: list[LegacyRow]
+) -> None:
+    database.create(rows)
+    database.migrate(PLAN_MAPPING, "expand", "backfill")
+    generated = database.phase_rows()
+    database.execute(
+        "UPDATE campaigns SET current_phase = NULL, phase_status = NULL, progress = NULL"
+    )
+    database.execute(PLAN_LITERAL_SQL)
+    assert database.phase_rows() == generated
+    database.rollback()
+
+
+@pytest.mark.parametrize("bad", [("ftp_validation", "running"), ("dns_validation", "zombie")])
+def test_unknown_value_without_fallback_is_reported_and_blocks_contract(
+    database: Database, bad: tuple[str, str]
+) -> None:
+    rows: list[LegacyRow] = [("dns_validation", "running", 10.0), (*bad, None)]
+    database.create(rows)
+    original = database.legacy_rows()
+    preflight = database.migrate(DEFAULT_MAPPING, "preflight")["preflight"]
+    report = MappingReport.from_counts(preflight[0], preflight[1])
+    assert report.unknown
+    assert "unknown values (migration would fail on these rows): 1 row\n" in report.summary()
+
+    database.migrate(DEFAULT_MAPPING, "expand", "backfill")
+    assert database.phase_rows() == [(1, "dns_validation", "running", 10.0), (2, None, None, None)]
+    assert database.verify(DEFAULT_MAPPING) == 1
+    with pytest.raises(Exception, match="contract") as refused:
+        database.migrate(DEFAULT_MAPPING, "contract")
+    assert "refused" in str(refused.value)
+    # The failed step left nothing half-done: the legacy columns and values are all there.
+    assert "campaign_type" in database.columns()
+    assert database.legacy_rows() == original
+    database.rollback()
+    assert database.legacy_rows() == original
+
+
+def test_verify_counts_rows_that_disagree_or_are_not_backed_up(database: Database) -> None:
+    database.create([("dns_validation", "running", 10.0), ("domain_generation", "paused", 5.0)])
+    database.migrate(DEFAULT_MAPPING, "expand", "backfill")
+    assert database.verify(DEFAULT_MAPPING) == 0
+    database.execute(f"UPDATE {database.quoted} SET phase_status = 'failed' WHERE id = 1")
+    assert database.verify(DEFAULT_MAPPING) == 1
+    database.execute(
+        f"INSERT INTO {database.quoted} (id, name, campaign_type, status) "
+        "VALUES (3, 'late', 'dns_validation', 'pending')"
+    )
+    assert database.verify(DEFAULT_MAPPING) == 2
+    database.rollback()
+
+
+def test_mapping_vocabulary_is_quoted(database: Database) -> None:
+    mapping = LegacyMapping(
+        types={"o'brien": "dns_validation", 'say "hi"': "http_validation"},
+        statuses={"it's running": "running"},
+    )
+    rows: list[LegacyRow] = [("o'brien", "it's running", 1.0), ('say "hi"', "it's running", None)]
+    database.create(rows)
+    database.migrate(mapping, "expand", "backfill")
+    assert database.phase_rows() == expected_phase_rows(rows, mapping)
+    assert database.verify(mapping) == 0
+    database.rollback()
+
+
+def test_postgres_batched_backfill(postgres_connection: Any) -> None:
+    database = Database("postgresql", postgres_connection)
+    rows: list[LegacyRow] = [
+        ("dns_validation", status, float(index))
+        for index, status in enumerate(
+            ["running", "queued", "paused", "zombie", "archived", "cancelled", "failed"] * 3
+        )
+    ]
+    database.create(rows)
+    script = migration_sql("postgresql", batch_size=4)
+    assert not script.step("backfill").in_transaction
+    database.run(script, "expand", "backfill")
+    got = database.phase_rows()
+    known = [row for row in got if row[1] is not None]
+    assert len(known) == 18
+    assert database.verify(DEFAULT_MAPPING) == 3
+    database.rollback()
+
+
+def test_schema_qualified_table(database: Database) -> None:
+    if database.dialect == "postgresql":
+        database.execute("CREATE SCHEMA IF NOT EXISTS legacy")
+        table = "legacy.campaigns"
+    else:
+        table = "main.campaigns"
+    qualified = Database(database.dialect, database.connection, table)
+    rows: list[LegacyRow] = [("http_keyword_validation", "pausing", 50.0)]
+    qualified.create(rows)
+    original = qualified.legacy_rows()
+    qualified.migrate(DEFAULT_MAPPING, "expand", "backfill")
+    assert qualified.verify(DEFAULT_MAPPING) == 0
+    qualified.migrate(DEFAULT_MAPPING, "contract")
+    assert qualified.phase_rows() == [(1, "http_validation", "paused", 50.0)]
+    qualified.rollback()
+    assert qualified.legacy_rows() == original
+    qualified.execute(f"DROP TABLE {qualified.quoted}")
+
+
+@pytest.mark.parametrize(
+    "table",
+    ["", "1abc", "a.b.c", "a-b", 'a"b', "x" * 64, "a; DROP TABLE x", "schema.", ".t", None, 5],
+)
+def test_bad_table_names_are_refused(table: object) -> None:
+    for make in (migration_sql, rollback_sql):
+        with pytest.raises(InvalidValue, match="table must be an identifier") as caught:
+            make("sqlite", table=table)  # type: ignore[arg-type]
+        assert caught.value.value is table
+
+
+@pytest.mark.parametrize("table", ["campaigns", "public.campaigns", "x" * 63, "_T1.y" + "z" * 62])
+def test_good_table_names_are_quoted(table: str) -> None:
+    script = migration_sql("postgresql", table=table)
+    quoted = ".".join(f'"{part}"' for part in table.split("."))
+    assert all(quoted in statement for statement in script.step("expand").statements[:2])
+    for statement in script.step("expand").statements:
+        for word in statement.replace(".", " ").split():
+            if word.startswith('"'):
+                assert len(word.strip('"();,')) <= 63
+
+
+@pytest.mark.parametrize("dialect", ["mysql", "", None, "SQLite"])
+def test_unknown_dialect_is_refused(dialect: object) -> None:
+    with pytest.raises(InvalidValue, match="dialect must be one of postgresql, sqlite"):
+        migration_sql(dialect)  # type: ignore[arg-type]
+    with pytest.raises(InvalidValue):
+        rollback_sql(dialect)  # type: ignore[arg-type]
+
+
+def test_bad_batch_size_and_mapping_are_refused() -> None:
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(InvalidValue, match="batch_size"):
+            migration_sql("postgresql", batch_size=bad)  # type: ignore[arg-type]
+    with pytest.raises(InvalidValue, match="only for postgresql"):
+        migration_sql("sqlite", batch_size=10)
+    with pytest.raises(InvalidValue):
+        migration_sql("sqlite", mapping="plan")  # type: ignore[arg-type]
+    with pytest.raises(InvalidValue):
+        rollback_sql("sqlite", mapping="plan")  # type: ignore[arg-type]
+
+
+def test_script_text_names_every_step() -> None:
+    script = migration_sql("postgresql", batch_size=1000)
+    text = script.to_sql()
+    for name in ("preflight", "expand", "backfill", "verify", "contract"):
+        assert f"-- step: {name}" in text
+    assert "autocommit" in text
+    assert "run only when" in rollback_sql("sqlite").to_sql()
+    with pytest.raises(InvalidValue, match="no step 'nope'"):
+        script.step("nope")
