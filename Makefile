@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
-SRC := src tests examples benchmarks docs/conf.py
+SRC := src tests examples benchmarks fuzz docs/conf.py
 
 .PHONY: help test test-postgres lint typecheck pytest docs demo bench clean
 
@@ -47,6 +47,8 @@ demo: $(VENV)/.installed-dev
 bench: $(VENV)/.installed-bench
 	cd benchmarks && ../$(PY) bench_lifecycle.py
 	cd benchmarks && ../$(PY) bench_mapping.py
+	cd benchmarks && ../$(PY) bench_codec.py
+	cd benchmarks && ../$(PY) bench_traffic.py
 
 # `make test` with a throwaway PostgreSQL server, as CI runs it.
 test-postgres:

@@ -38,7 +38,7 @@ nitpick_ignore_regex = [
     (r"py:.*", r"(typing|collections\.abc|enum|attrs|transitions|uuid)\..*"),
     (r"py:class", r"(Machine|Final|Event|Phase|PhaseStatus|PhaseState|float|int|str|bool)"),
 ]
-doctest_global_setup = "import phasekit\nfrom phasekit import *"
+doctest_global_setup = "import phasekit\nfrom phasekit import *\nfrom phasekit.codec import *"
 
 GENERATED = Path(__file__).parent / "_generated"
 
@@ -107,6 +107,48 @@ def _sql_pages() -> dict[str, str]:
     return pages
 
 
+def _wire_tables() -> dict[str, str]:
+    from phasekit import codec
+
+    def table(tag: str, fields: tuple[codec.WireField, ...]) -> str:
+        rows = ["| position | field | kind | verbose key | meaning |", "|---|---|---|---|---|"]
+        rows.append(f"| 0 | tag | string | `type` | `{tag!r}` |")
+        for position, field in enumerate(fields, start=1):
+            verbose = f"`{field.verbose}`" if field.verbose else "`timestamp` (RFC 3339)"
+            rows.append(f"| {position} | `{field.name}` | {field.kind} | {verbose} | {field.doc} |")
+        return "\n".join(rows) + "\n"
+
+    codes = ["| code | phase |", "|---|---|"] + [
+        f"| {code} | `{phase}` |" for phase, code in codec.PHASE_CODES.items()
+    ]
+    codes += ["", "| code | status |", "|---|---|"] + [
+        f"| {code} | `{status}` |" for status, code in codec.STATUS_CODES.items()
+    ]
+    import uuid
+
+    sample = codec.EXAMPLE_PROGRESS
+    compact = codec.encode(sample)
+    verbose = codec.encode_verbose(sample)
+    legacy = codec.encode_legacy(sample, message_id=uuid.UUID(int=12345))
+    sizes = (
+        "| format | bytes |\n|---|---|\n"
+        f"| compact | {len(compact)} |\n"
+        f"| verbose `campaign.progress` | {len(verbose)} |\n"
+        f"| legacy `campaign_progress` | {len(legacy)} |\n"
+        f"| legacy dual broadcast (both) | {len(verbose) + len(legacy)} |\n\n"
+        f"The compact frame is {len(compact) / (len(verbose) + len(legacy)):.1%} of the "
+        "dual broadcast.\n\n"
+        f"```json\n{compact.decode()}\n```\n\n```json\n{verbose.decode()}\n```\n\n"
+        f"```json\n{legacy.decode()}\n```\n"
+    )
+    return {
+        "progress_fields.md": table(codec.PROGRESS_TAG, codec.PROGRESS_FIELDS),
+        "transition_fields.md": table(codec.TRANSITION_TAG, codec.TRANSITION_FIELDS),
+        "codes.md": "\n".join(codes) + "\n",
+        "sizes.md": sizes,
+    }
+
+
 def _generate() -> None:
     GENERATED.mkdir(exist_ok=True)
     files = {
@@ -116,6 +158,7 @@ def _generate() -> None:
         "lifecycle.md": f"```mermaid\n{phasekit.lifecycle_mermaid()}```\n",
         "mapping_table.md": _mapping_table(),
         **_sql_pages(),
+        **_wire_tables(),
     }
     for name, text in files.items():
         path = GENERATED / name

@@ -78,3 +78,81 @@ def legacy_rows(*, unknown: bool = False) -> st.SearchStrategy[tuple[str, str, f
         types = st.one_of(types, unknown_legacy_values)
         statuses_ = st.one_of(statuses_, unknown_legacy_values)
     return st.tuples(types, statuses_, legacy_progresses)
+
+
+# --- messages ----------------------------------------------------------------------------
+
+import uuid  # noqa: E402
+
+from phasekit.codec import (  # noqa: E402
+    MAX_INTEGER,
+    MAX_TIMESTAMP_MS,
+    ProgressMessage,
+    TransitionMessage,
+)
+
+campaign_ids = st.uuids()
+counts = st.one_of(st.integers(0, 1000), st.integers(0, MAX_INTEGER))
+timestamps = st.one_of(
+    st.integers(1_700_000_000_000, 1_900_000_000_000), st.integers(0, MAX_TIMESTAMP_MS)
+)
+percentages = st.one_of(
+    st.sampled_from([0.0, 100.0, 50.0, 5e-324, 99.99999999999999]),
+    st.floats(min_value=0.0, max_value=100.0, allow_nan=False),
+)
+
+
+@st.composite
+def progress_messages(
+    draw: st.DrawFn, campaign_id: st.SearchStrategy[uuid.UUID] = campaign_ids
+) -> ProgressMessage:
+    total = draw(counts)
+    processed = draw(st.integers(0, total))
+    successful = draw(st.integers(0, processed))
+    failed = draw(st.integers(0, processed - successful))
+    return ProgressMessage(
+        draw(campaign_id),
+        draw(phases),
+        draw(statuses),
+        draw(percentages),
+        processed,
+        total,
+        successful,
+        failed,
+        draw(counts),
+        draw(timestamps),
+    )
+
+
+@st.composite
+def transition_messages(draw: st.DrawFn) -> TransitionMessage:
+    ordered = list(Phase)
+    previous = draw(st.integers(0, len(ordered) - 2))
+    new = draw(st.integers(previous + 1, len(ordered) - 1))
+    return TransitionMessage(
+        draw(campaign_ids),
+        ordered[previous],
+        ordered[new],
+        draw(statuses),
+        draw(reasons),
+        draw(counts),
+        draw(timestamps),
+    )
+
+
+messages = st.one_of(progress_messages(), transition_messages())
+
+#: Any JSON value, for swapping into valid frames.
+json_values = st.recursive(
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(min_value=-(2**63), max_value=2**64 - 1),
+        st.floats(allow_nan=False, allow_infinity=False),
+        st.text(max_size=40),
+    ),
+    lambda children: st.one_of(
+        st.lists(children, max_size=4), st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
+    max_leaves=8,
+)

@@ -39,6 +39,8 @@ from phasekit._lifecycle import (
 from phasekit._machine import lifecycle_machine, lifecycle_mermaid, state_name, transition_trigger
 from phasekit._model import Event, Phase, PhaseState, PhaseStatus, PhaseTransition
 from phasekit._sql import Dialect, MigrationScript, MigrationStep, migration_sql, rollback_sql
+from phasekit._throttle import ProgressThrottle, ProgressView
+from phasekit.codec import Message, ProgressMessage, TransitionMessage
 from phasekit.errors import (
     DecodeError,
     InvalidProgress,
@@ -68,6 +70,7 @@ __all__ = [
     "LegacyMapping",
     "MappingError",
     "MappingReport",
+    "Message",
     "MigrationScript",
     "MigrationStep",
     "Phase",
@@ -75,7 +78,11 @@ __all__ = [
     "PhaseStatus",
     "PhaseTransition",
     "PhasekitError",
+    "ProgressMessage",
+    "ProgressThrottle",
+    "ProgressView",
     "StatusRule",
+    "TransitionMessage",
     "__version__",
     "apply_event",
     "available_events",

@@ -117,7 +117,7 @@ class LegacyMapping:
     statuses: Mapping[str, PhaseStatus] = attrs.field(converter=_statuses_table)
     fallback_phase: Phase | None = attrs.field(default=None, converter=_fallback_phase)
     fallback_status: PhaseStatus | None = attrs.field(default=None, converter=_fallback_status)
-    #: Rollback value of every phase and status, computed once (see :func:`to_legacy`).
+    # Rollback value of every phase and status, computed once (see to_legacy).
     _back_types: Mapping[Phase, str | None] = attrs.field(init=False, repr=False)
     _back_statuses: Mapping[PhaseStatus, str | None] = attrs.field(init=False, repr=False)
 
@@ -171,7 +171,7 @@ def _rollback_values(kind: type[_M], table: Mapping[str, _M]) -> Mapping[_M, str
 _P = Phase
 _S = PhaseStatus
 
-#: The migration plan's SQL, exactly: unknown types become domain_generation, and every
+#: The migration plan's SQL, exactly. Unknown types become domain_generation, and every
 #: status but running, completed and failed becomes pending.
 PLAN_MAPPING: Final = LegacyMapping(
     types={
@@ -190,7 +190,7 @@ PLAN_MAPPING: Final = LegacyMapping(
 )
 
 #: Every known legacy value mapped explicitly to its nearest meaning; unknown values are
-#: errors. Lossy (not restored exactly by a rollback): queued, pausing and archived.
+#: errors. Lossy (not restored exactly by a rollback) are queued, pausing and archived.
 DEFAULT_MAPPING: Final = LegacyMapping(
     types=PLAN_MAPPING.types,
     statuses={

@@ -79,7 +79,7 @@ class StatusRule:
     progress: float | None = None
 
 
-#: THE lifecycle table: every status event, the same in every phase.
+#: THE lifecycle table. Every status event, the same in every phase.
 STATUS_RULES: Final[tuple[StatusRule, ...]] = (
     StatusRule((_S.PENDING,), _E.START, _S.RUNNING),
     StatusRule((_S.RUNNING,), _E.PAUSE, _S.PAUSED),

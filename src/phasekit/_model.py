@@ -9,6 +9,7 @@ other is the business of :mod:`phasekit._lifecycle`.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from enum import StrEnum
 from typing import Final, TypeVar
 
@@ -195,21 +196,40 @@ class PhaseTransition:
     reason: str = attrs.field(converter=check_reason)
 
 
-# The slot descriptors' own setters write a frozen instance's fields directly.
-_set_phase = PhaseState.__dict__["phase"].__set__
-_set_status = PhaseState.__dict__["status"].__set__
-_set_progress = PhaseState.__dict__["progress"].__set__
-_new_object = object.__new__
+_R = TypeVar("_R")
 
 
-def make_state(phase: Phase, status: PhaseStatus, progress: float) -> PhaseState:
-    """Build a :class:`PhaseState` from values already known to be valid.
+def unchecked_constructor(cls: type[_R]) -> Callable[..., _R]:
+    """Return a function building a ``cls`` record from values known to be valid.
 
-    The lifecycle functions use this on their hot path: their inputs come from a valid
-    state and the lifecycle table, so checking them again would only cost time.
+    The hot paths (the lifecycle functions, the decoders) have just checked every value,
+    so running the record's converters again would only cost time. The function takes
+    the fields positionally, in declaration order. It fills a plain slotted twin of
+    ``cls`` (same slots, an ordinary ``__init__``) and then gives the object its real
+    class, which CPython allows because the two layouts are identical; attrs and
+    dataclasses generate their ``__init__`` methods with ``exec`` the same way.
     """
-    state: PhaseState = _new_object(PhaseState)
-    _set_phase(state, phase)
-    _set_status(state, status)
-    _set_progress(state, progress)
-    return state
+    names = [field.name for field in attrs.fields(cls)]  # type: ignore[arg-type]
+    slots = getattr(cls, "__slots__", None)
+    assert tuple(names) == slots, f"{cls.__name__} must be slotted, without __weakref__"
+    parameters = ", ".join(names)
+    source = (
+        f"def __init__(self, {parameters}):\n"
+        + "".join(f"    self.{name} = {name}\n" for name in names)
+        + f"def build({parameters}):\n"
+        + f"    record = Twin({parameters})\n"
+        + "    record.__class__ = cls\n"
+        + "    return record\n"
+    )
+    namespace: dict[str, object] = {"cls": cls}
+    exec(source, namespace)
+    namespace["Twin"] = type(
+        f"_Unchecked{cls.__name__}",
+        (),
+        {"__slots__": slots, "__init__": namespace["__init__"]},
+    )
+    return namespace["build"]  # type: ignore[return-value]
+
+
+#: Build a PhaseState from a valid phase, status and progress, skipping the converters.
+make_state: Callable[[Phase, PhaseStatus, float], PhaseState] = unchecked_constructor(PhaseState)
