@@ -5,13 +5,14 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 SRC := src tests examples benchmarks fuzz docs/conf.py
 
-.PHONY: help test test-postgres lint typecheck pytest docs demo bench clean
+.PHONY: help test test-postgres lint typecheck pytest typescript docs demo bench generate clean
 
 help:
 	@echo "make demo   run the examples (the main job)"
 	@echo "make test   ruff, ruff format --check, mypy --strict, pytest with coverage, docs"
 	@echo "make bench  run the benchmarks against phasekit's peers"
 	@echo "make docs   build the HTML docs with warnings as errors"
+	@echo "make generate  rewrite generated/ (JSON Schema, OpenAPI, TypeScript)"
 
 # The virtual environment is rebuilt when pyproject.toml changes.
 $(VENV)/.installed-dev: pyproject.toml
@@ -33,7 +34,13 @@ lint: $(VENV)/.installed-dev
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy --strict src tests examples
 
-pytest: $(VENV)/.installed-dev
+# The TypeScript compiler the tests run on the generated module (pinned in ts/).
+typescript:
+	@if [ -x ts/node_modules/.bin/tsc ]; then :; \
+	elif command -v npm >/dev/null; then cd ts && npm ci --no-audit --no-fund --loglevel=error; \
+	else echo "npm not found: the TypeScript checks will be skipped (CI installs it)"; fi
+
+pytest: $(VENV)/.installed-dev typescript
 	$(BIN)/pytest src tests README.md --cov=phasekit --cov-branch --cov-report=term --cov-fail-under=95
 
 docs: $(VENV)/.installed-dev
@@ -53,6 +60,13 @@ bench: $(VENV)/.installed-bench
 # `make test` with a throwaway PostgreSQL server, as CI runs it.
 test-postgres:
 	eval "$$(.ci/start-postgres.sh | tail -n 1)" && $(MAKE) test
+
+GENERATED := generated/phasekit.schema.json generated/openapi.json generated/phasekit.ts
+
+generate: $(VENV)/.installed-dev
+	$(BIN)/phasekit schema --format jsonschema -o generated/phasekit.schema.json
+	$(BIN)/phasekit schema --format openapi -o generated/openapi.json
+	$(BIN)/phasekit schema --format typescript -o generated/phasekit.ts
 
 clean:
 	rm -rf docs/_build docs/_generated .coverage htmlcov .pytest_cache .mypy_cache .ruff_cache

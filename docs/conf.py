@@ -35,10 +35,10 @@ autodoc_preserve_defaults = True
 nitpicky = True
 nitpick_ignore_regex = [
     # Standard-library and third-party types have no inventory here (the build is offline).
-    (r"py:.*", r"(typing|collections\.abc|enum|attrs|transitions|uuid)\..*"),
+    (r"py:.*", r"(typing|collections\.abc|enum|attrs|transitions|uuid|argparse)\..*"),
     (r"py:class", r"(Machine|Final|Event|Phase|PhaseStatus|PhaseState|float|int|str|bool)"),
 ]
-doctest_global_setup = "import phasekit\nfrom phasekit import *\nfrom phasekit.codec import *"
+doctest_global_setup = "import phasekit\nfrom phasekit import *\nfrom phasekit.codec import *\nfrom phasekit.schema import *"
 
 GENERATED = Path(__file__).parent / "_generated"
 

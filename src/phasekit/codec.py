@@ -69,6 +69,7 @@ __all__ = [
     "STATUS_CODES",
     "TRANSITION_FIELDS",
     "TRANSITION_TAG",
+    "DecodeError",
     "Message",
     "ProgressMessage",
     "TransitionMessage",
