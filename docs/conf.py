@@ -38,7 +38,14 @@ nitpick_ignore_regex = [
     (r"py:.*", r"(typing|collections\.abc|enum|attrs|transitions|uuid|argparse)\..*"),
     (r"py:class", r"(Machine|Final|Event|Phase|PhaseStatus|PhaseState|float|int|str|bool)"),
 ]
-doctest_global_setup = "import phasekit\nfrom phasekit import *\nfrom phasekit.codec import *\nfrom phasekit.schema import *"
+doctest_global_setup = "\n".join(
+    [
+        "import phasekit",
+        "from phasekit import *",
+        "from phasekit.codec import *",
+        "from phasekit.schema import *",
+    ]
+)
 
 GENERATED = Path(__file__).parent / "_generated"
 
