@@ -50,6 +50,7 @@ docs: $(VENV)/.installed-dev
 demo: $(VENV)/.installed-dev
 	$(PY) examples/lifecycle_tour.py
 	$(PY) examples/migrate_sqlite.py
+	$(PY) examples/progress_worker.py
 
 bench: $(VENV)/.installed-bench
 	cd benchmarks && ../$(PY) bench_lifecycle.py

@@ -25,7 +25,7 @@ from pathlib import Path
 from _harness import machine_line, print_table
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "examples"))
-from progress_worker import CAMPAIGN, changes, simulate  # noqa: E402
+from progress_worker import CAMPAIGN, changes, simulate
 
 
 def main() -> None:
@@ -42,10 +42,18 @@ def main() -> None:
         f"({traffic.reports:,} progress reports)",
         ["side", "frames", "bytes", "bytes / report"],
         [
-            ("legacy dual broadcast", f"{traffic.legacy_frames:,}", f"{traffic.legacy_bytes:,}",
-             f"{traffic.legacy_bytes / traffic.reports:,.1f}"),
-            ("phasekit throttled compact", f"{traffic.compact_frames:,}",
-             f"{traffic.compact_bytes:,}", f"{traffic.compact_bytes / traffic.reports:,.2f}"),
+            (
+                "legacy dual broadcast",
+                f"{traffic.legacy_frames:,}",
+                f"{traffic.legacy_bytes:,}",
+                f"{traffic.legacy_bytes / traffic.reports:,.1f}",
+            ),
+            (
+                "phasekit throttled compact",
+                f"{traffic.compact_frames:,}",
+                f"{traffic.compact_bytes:,}",
+                f"{traffic.compact_bytes / traffic.reports:,.2f}",
+            ),
         ],
     )
     print(

@@ -64,3 +64,36 @@ def test_migration_demo_with_the_plan_mapping_marks_the_loss() -> None:
     assert "status 'paused':" in out
     assert "-> pending (rolls back as 'pending')" in out
     assert "rolled back exactly: True" in out
+
+
+def test_progress_worker_delivers_every_change_with_a_fraction_of_the_bytes() -> None:
+    out = run_example("progress_worker.py", "--domains", "200000")
+    changes = [line.strip() for line in out.splitlines() if line.startswith("  ") and "/" in line]
+    assert changes == [
+        "domain_generation/pending",
+        "domain_generation/running",
+        "domain_generation/completed",
+        "dns_validation/pending",
+        "dns_validation/running",
+        "dns_validation/paused",
+        "dns_validation/running",
+        "dns_validation/completed",
+        "http_validation/pending",
+        "http_validation/running",
+        "http_validation/completed",
+    ]
+    assert "2 phase transitions" in out
+    assert "every status and phase change delivered: True; final state delivered: True" in out
+    cut = float(out.split("Traffic cut by ")[1].split("%")[0])
+    assert cut >= 99.0
+
+
+def test_progress_worker_refuses_bad_arguments() -> None:
+    done = subprocess.run(
+        [sys.executable, str(EXAMPLES / "progress_worker.py"), "--domains", "150"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "--domains must be a positive multiple of 200" in done.stderr

@@ -1,0 +1,218 @@
+"""The Starlette example: the plan's endpoints and the progress WebSocket, end to end."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import jsonschema
+import pytest
+
+from phasekit import ProgressMessage, TransitionMessage, codec, schema
+
+pytest.importorskip("starlette")
+from starlette.testclient import TestClient
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "web_api.py"
+
+
+def load_example() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("web_api_example", EXAMPLE)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+web_api = load_example()
+
+
+class Clock:
+    """A clock the test moves by hand, so the throttle's decisions are predictable."""
+
+    def __init__(self) -> None:
+        self.now = 1_764_331_200_000
+
+    def __call__(self) -> int:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def client(clock: Clock) -> Iterator[TestClient]:
+    with TestClient(web_api.create_app(clock=clock)) as test_client:
+        yield test_client
+
+
+def conforms(body: Any, component: str) -> None:
+    document = schema.openapi_document()
+    jsonschema.Draft202012Validator(
+        {**document, "$ref": f"#/components/schemas/{component}"}
+    ).validate(body)
+
+
+def create(client: TestClient, phase: str = "domain_generation") -> str:
+    response = client.post(
+        "/campaigns", json={"name": "c", "initialPhase": phase, "configuration": {"batch": 500}}
+    )
+    assert response.status_code == 201
+    conforms(response.json(), "CampaignPhases")
+    return str(response.json()["id"])
+
+
+def test_create_and_get_phases(client: TestClient) -> None:
+    campaign = create(client, "dns_validation")
+    phases = client.get(f"/campaigns/{campaign}/phases")
+    assert phases.status_code == 200
+    conforms(phases.json(), "CampaignPhases")
+    assert phases.json() | {"id": campaign} == {
+        "id": campaign,
+        "name": "c",
+        "currentPhase": "dns_validation",
+        "phaseStatus": "pending",
+        "progress": 0.0,
+        "availableEvents": ["cancel", "start"],
+        "availableTransitions": [],
+    }
+
+
+def test_invalid_transition_is_409_with_the_error_text(client: TestClient) -> None:
+    campaign = create(client)
+    response = client.put(
+        f"/campaigns/{campaign}/transition",
+        json={"targetPhase": "http_validation", "transitionReason": "skip"},
+    )
+    assert response.status_code == 409
+    conforms(response.json(), "Error")
+    assert response.json() == {
+        "error": "invalid_transition",
+        "message": "cannot transition domain_generation/pending to http_validation; "
+        "allowed: none (only a completed phase can move on)",
+    }
+    refused = client.post(f"/campaigns/{campaign}/events", json={"event": "resume"})
+    assert refused.status_code == 409
+    assert "allowed: cancel, start" in refused.json()["message"]
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "body", "status"),
+    [
+        ("/campaigns", "post", {"name": "c", "initialPhase": "ftp"}, 422),
+        ("/campaigns", "post", {"name": " ", "initialPhase": "dns_validation"}, 422),
+        ("/campaigns", "post", [1], 422),
+        ("/campaigns/nope/phases", "get", None, 404),
+        ("/campaigns/00000000-0000-0000-0000-000000000000/phases", "get", None, 404),
+        (
+            "/campaigns/00000000-0000-0000-0000-000000000000/transition",
+            "put",
+            {"targetPhase": "dns_validation", "transitionReason": "x"},
+            404,
+        ),
+    ],
+)
+def test_bad_requests(client: TestClient, path: str, method: str, body: Any, status: int) -> None:
+    response = client.request(method.upper(), path, json=body)
+    assert response.status_code == status
+    conforms(response.json(), "Error")
+
+
+def test_bad_transition_body_and_reason(client: TestClient) -> None:
+    campaign = create(client)
+    for event in ("start", "complete"):
+        client.post(f"/campaigns/{campaign}/events", json={"event": event})
+    bad = client.put(f"/campaigns/{campaign}/transition", json={"targetPhase": "dns_validation"})
+    assert bad.status_code == 422
+    blank = client.put(
+        f"/campaigns/{campaign}/transition",
+        json={"targetPhase": "dns_validation", "transitionReason": "   "},
+    )
+    assert blank.status_code == 422
+    assert "reason must not be empty" in blank.json()["message"]
+
+
+def test_whole_life_over_the_websocket(client: TestClient, clock: Clock) -> None:
+    campaign = create(client)
+    with client.websocket_connect(f"/campaigns/{campaign}/stream") as socket:
+        first = codec.decode(socket.receive_bytes())
+        assert isinstance(first, ProgressMessage)
+        assert (first.phase.value, first.status.value) == ("domain_generation", "pending")
+
+        assert client.post(f"/campaigns/{campaign}/events", json={"event": "start"}).is_success
+        started = codec.decode(socket.receive_bytes())
+        assert isinstance(started, ProgressMessage)
+        assert started.status.value == "running"
+
+        clock.now += 100  # too soon: the throttle holds this report back
+        held = client.post(
+            f"/campaigns/{campaign}/progress",
+            json={"progress": 10.0, "processed": 10, "total": 100},
+        )
+        assert held.json()["progress"] == 10.0
+        clock.now += 1000  # later, and 30 % more: sent at once
+        client.post(
+            f"/campaigns/{campaign}/progress",
+            json={"progress": 40.0, "processed": 40, "total": 100},
+        )
+        report = codec.decode(socket.receive_bytes())
+        assert isinstance(report, ProgressMessage)
+        assert (report.progress, report.processed, report.total) == (40.0, 40, 100)
+
+        down = client.post(
+            f"/campaigns/{campaign}/progress",
+            json={"progress": 30.0, "processed": 30, "total": 100},
+        )
+        assert down.status_code == 422
+        assert "must not go down" in down.json()["message"]
+
+        client.post(f"/campaigns/{campaign}/events", json={"event": "complete"})
+        done = codec.decode(socket.receive_bytes())
+        assert isinstance(done, ProgressMessage)
+        assert (done.status.value, done.progress) == ("completed", 100.0)
+        assert done.sequence > report.sequence > started.sequence
+
+        moved = client.put(
+            f"/campaigns/{campaign}/transition",
+            json={
+                "targetPhase": "http_validation",
+                "transitionReason": " generated domains go straight to HTTP ",
+            },
+        )
+        assert moved.status_code == 200
+        conforms(moved.json(), "CampaignPhases")
+        notice = codec.decode(socket.receive_bytes())
+        assert isinstance(notice, TransitionMessage)
+        assert (notice.previous_phase.value, notice.phase.value, notice.reason) == (
+            "domain_generation",
+            "http_validation",
+            "generated domains go straight to HTTP",
+        )
+    phases = client.get(f"/campaigns/{campaign}/phases").json()
+    assert (phases["currentPhase"], phases["phaseStatus"]) == ("http_validation", "pending")
+
+
+def test_stream_of_an_unknown_campaign_is_closed(client: TestClient) -> None:
+    from starlette.websockets import WebSocketDisconnect
+
+    with (
+        pytest.raises(WebSocketDisconnect) as closed,
+        client.websocket_connect("/campaigns/00000000-0000-0000-0000-000000000000/stream"),
+    ):
+        pass
+    assert closed.value.code == 4404
+
+
+def test_scripted_session_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    web_api.main()
+    out = capsys.readouterr().out
+    assert "PUT  transition while pending -> 409" in out
+    assert 'WS   transition frame: ["t1"' in out
