@@ -517,7 +517,7 @@ function readTransition(items: readonly Json[]): TransitionMessage {
   const triggerReason = reason(items[5], "transition frame position 5 (reason)");
   const sequence = count(items[6], "transition frame position 6 (sequence)");
   const timestampMs = timestamp(items[7], "transition frame position 7 (timestamp_ms)");
-  if (PHASE_CODES[previousPhase] >= PHASE_CODES[newPhase]) {
+  if (PHASES.indexOf(previousPhase) >= PHASES.indexOf(newPhase)) {
     throw new DecodeError("previous phase must come before the new phase");
   }
   return { kind: "transition", campaignId, previousPhase, newPhase, newStatus, triggerReason, sequence, timestampMs };

@@ -170,6 +170,18 @@ def test_terminal_messages_are_sent_and_the_campaign_forgotten() -> None:
     assert throttle.tracked == 0
 
 
+def test_forget_returns_the_held_message_and_drops_the_campaign() -> None:
+    throttle = ProgressThrottle()
+    failed = ProgressMessage(CAMPAIGNS[0], "dns_validation", "failed", 10.0, 0, 0)
+    late = ProgressMessage(CAMPAIGNS[0], "dns_validation", "failed", 10.5, 0, 0, sequence=2)
+    assert throttle.offer(failed, 0) is failed
+    assert throttle.offer(late, 10) is None
+    assert throttle.forget(str(CAMPAIGNS[0])) is late
+    assert (throttle.tracked, throttle.held) == (0, 0)
+    assert throttle.forget(CAMPAIGNS[0]) is None
+    assert throttle.offer(late, 20) is late  # a first message again
+
+
 @pytest.mark.parametrize(
     ("kwargs", "name"),
     [

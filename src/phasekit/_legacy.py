@@ -268,6 +268,11 @@ def map_legacy(
 ) -> PhaseState:
     """Map one legacy row's values to a :class:`~phasekit.PhaseState`.
 
+    A ``campaign_type`` or ``status`` that is not a string (a NULL) is always a
+    :class:`~phasekit.MappingError`, even under a mapping with fallbacks: the legacy
+    columns are NOT NULL. (The generated SQL of a mapping with fallbacks maps a NULL to
+    the fallback, as the plan's SQL does.)
+
     >>> map_legacy("http_keyword_validation", "pausing", None)
     PhaseState(phase=Phase.HTTP_VALIDATION, status=PhaseStatus.PAUSED, progress=0.0)
     >>> map_legacy("http_keyword_validation", "pausing", 40.0, mapping=PLAN_MAPPING).status

@@ -32,6 +32,7 @@ import attrs
 
 from phasekit._model import (
     MAX_PROGRESS,
+    PHASE_ORDER,
     Event,
     Phase,
     PhaseState,
@@ -104,9 +105,8 @@ _NEXT: Final[Mapping[tuple[PhaseStatus, Event], tuple[PhaseStatus, float | None]
 _EVENTS: Final[Mapping[PhaseStatus, frozenset[Event]]] = {
     status: frozenset(event for (source, event) in _NEXT if source is status) for status in _S
 }
-_ORDER: Final[Mapping[Phase, int]] = {phase: index for index, phase in enumerate(_P)}
 _LATER: Final[Mapping[Phase, tuple[Phase, ...]]] = {
-    phase: tuple(later for later in _P if _ORDER[later] > _ORDER[phase]) for phase in _P
+    phase: tuple(later for later in _P if PHASE_ORDER[later] > PHASE_ORDER[phase]) for phase in _P
 }
 _NO_PHASES: Final[tuple[Phase, ...]] = ()
 

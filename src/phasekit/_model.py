@@ -9,8 +9,9 @@ other is the business of :mod:`phasekit._lifecycle`.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from enum import StrEnum
+from types import MappingProxyType
 from typing import Final, TypeVar
 
 import attrs
@@ -52,6 +53,11 @@ class Event(StrEnum):
 
 
 _E = TypeVar("_E", Phase, PhaseStatus, Event)
+
+#: Each phase's position in the pipeline: the order ``Phase`` declares them in.
+PHASE_ORDER: Final[Mapping[Phase, int]] = MappingProxyType(
+    {phase: position for position, phase in enumerate(Phase)}
+)
 
 
 def shown(value: object, limit: int = 60) -> str:

@@ -168,6 +168,14 @@ class ProgressThrottle:
             self._send(message, self._sent[message.campaign_id][1])
         return flushed
 
+    def forget(self, campaign_id: uuid.UUID | str) -> ProgressMessage | None:
+        """Stop tracking a campaign that will send nothing more, without a terminal state
+        (failed and abandoned, say); return its held message, if any, so that it is not
+        lost silently."""
+        key = _check_uuid(campaign_id)
+        self._sent.pop(key, None)
+        return self._held.pop(key, None)
+
     @property
     def tracked(self) -> int:
         """How many campaigns the throttle remembers (live ones, not yet terminal)."""

@@ -44,6 +44,8 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 from phasekit._legacy import DEFAULT_MAPPING, to_legacy
 from phasekit._model import (
     MAX_PROGRESS,
+    MAX_REASON_LENGTH,
+    PHASE_ORDER,
     Phase,
     PhaseState,
     PhaseStatus,
@@ -294,7 +296,7 @@ class TransitionMessage:
     timestamp_ms: int = attrs.field(default=0, converter=_to_timestamp)
 
     def __attrs_post_init__(self) -> None:
-        if list(Phase).index(self.previous_phase) >= list(Phase).index(self.phase):
+        if PHASE_ORDER[self.previous_phase] >= PHASE_ORDER[self.phase]:
             raise InvalidValue(
                 f"previous_phase ({self.previous_phase.value}) must come before phase "
                 f"({self.phase.value}) in pipeline order",
@@ -592,8 +594,8 @@ def _decode_transition(items: list[Any]) -> TransitionMessage:
             and previous is not None
             and phase is not None
             and status is not None
-            and previous_code < phase_code
-            and 0 < len(reason) <= 500
+            and PHASE_ORDER[previous] < PHASE_ORDER[phase]
+            and 0 < len(reason) <= MAX_REASON_LENGTH
             and reason.strip() == reason
             and 0 <= seq <= MAX_INTEGER
             and 0 <= ts <= MAX_TIMESTAMP_MS

@@ -177,8 +177,8 @@ def _definitions(ref: Ref) -> dict[str, Schema]:
             codec.TRANSITION_TAG,
             codec.TRANSITION_FIELDS,
             ref,
-            "Compact transition frame. Also: the previous phase's code is lower than the "
-            "new phase's.",
+            "Compact transition frame. Also: the previous phase comes before the new one "
+            "in pipeline order.",
         ),
         "CompactFrame": {"oneOf": [ref("CompactProgressFrame"), ref("CompactTransitionFrame")]},
         "BatchFrame": {
@@ -444,7 +444,7 @@ def _reader(kind: str, fields: tuple[codec.WireField, ...]) -> str:
         ]
     else:
         lines += [
-            "  if (PHASE_CODES[previousPhase] >= PHASE_CODES[newPhase]) {",
+            "  if (PHASES.indexOf(previousPhase) >= PHASES.indexOf(newPhase)) {",
             '    throw new DecodeError("previous phase must come before the new phase");',
             "  }",
         ]
