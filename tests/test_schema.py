@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -420,6 +421,18 @@ def test_node_decodes_systematic_vectors_like_python(compiled: list[Path], tmp_p
         results = node_results(module, vectors, tmp_path)
         for frame, mine, theirs in zip(frames, expected, results["frames"], strict=True):
             assert same(mine, theirs), (frame, mine, theirs)
+
+
+def test_typescript_samples_in_the_docs_compile(tmp_path: Path) -> None:
+    samples = re.findall(
+        r"```typescript\n(.*?)```", (ROOT / "docs" / "types.md").read_text(), re.DOTALL
+    )
+    assert samples
+    (tmp_path / "phasekit.ts").write_text(schema.typescript(), encoding="utf-8")
+    for number, sample in enumerate(samples):
+        source = tmp_path / f"sample{number}.ts"
+        source.write_text(sample, encoding="utf-8")
+        compile_ts(source, "--noEmit", "--module", "es2020")
 
 
 def test_typescript_applies_the_same_size_limit(compiled: list[Path], tmp_path: Path) -> None:
