@@ -521,7 +521,7 @@ class MappingReport:
 
 
 def _rows(count: int) -> str:
-    return f"{count} row" if count == 1 else f"{count} rows"
+    return f"{count:,} row" if count == 1 else f"{count:,} rows"
 
 
 def _target_text(mapping: LegacyMapping, column: LegacyColumn, value: str) -> str:
