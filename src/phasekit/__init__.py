@@ -52,6 +52,9 @@ from phasekit.errors import (
 
 __version__ = "0.1.0"
 
+# The public modules, so that `import phasekit` is enough to reach them.
+from phasekit import codec, schema
+
 __all__ = [
     "DEFAULT_MAPPING",
     "LEGACY_CAMPAIGN_TYPES",
@@ -87,6 +90,7 @@ __all__ = [
     "apply_event",
     "available_events",
     "available_transitions",
+    "codec",
     "initial_state",
     "is_terminal",
     "lifecycle_machine",
@@ -95,6 +99,7 @@ __all__ = [
     "map_legacy_rows",
     "migration_sql",
     "rollback_sql",
+    "schema",
     "state_name",
     "to_legacy",
     "transition_to",

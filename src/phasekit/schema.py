@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any, Final
+from typing import Any, Final, TypeAlias
 
 from phasekit import codec
 from phasekit._lifecycle import (
@@ -24,7 +24,10 @@ from phasekit._lifecycle import (
 )
 from phasekit._model import MAX_PROGRESS, MAX_REASON_LENGTH, Event, Phase, PhaseStatus
 
-__all__ = ["json_schema", "openapi_document", "typescript"]
+__all__ = ["JSONValue", "json_schema", "openapi_document", "typescript"]
+
+#: A JSON value: what the generators' documents are made of.
+JSONValue: TypeAlias = bool | int | float | str | list["JSONValue"] | dict[str, "JSONValue"] | None
 
 JSON_SCHEMA_DIALECT: Final = "https://json-schema.org/draft/2020-12/schema"
 _UUID_PATTERN: Final = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
@@ -192,7 +195,7 @@ def _definitions(ref: Ref) -> dict[str, Schema]:
     }
 
 
-def json_schema() -> dict[str, Any]:
+def json_schema() -> dict[str, JSONValue]:
     """Return one JSON Schema (draft 2020-12) document of phasekit's types and messages.
 
     Its ``$defs`` hold the enums, ``PhaseState``, ``PhaseTransition``, the verbose
@@ -203,13 +206,14 @@ def json_schema() -> dict[str, Any]:
     """
     from phasekit import __version__
 
-    return {
+    document: dict[str, Any] = {
         "$schema": JSON_SCHEMA_DIALECT,
         "$id": "urn:phasekit:schema",
         "title": f"phasekit {__version__}",
         "description": "Phases, lifecycle records and progress messages of phasekit.",
         "$defs": _definitions(lambda name: {"$ref": f"#/$defs/{name}"}),
     }
+    return document
 
 
 def _component(name: str) -> Schema:
@@ -233,7 +237,7 @@ def _error_responses(*codes: str) -> dict[str, Schema]:
     return {code: _json_body("Error", texts[code]) for code in codes}
 
 
-def openapi_document() -> dict[str, Any]:
+def openapi_document() -> dict[str, JSONValue]:
     """Return an OpenAPI 3.1 document: every enum with its values, the records and
     messages, and the plan's three endpoints with their bodies and error responses.
 
@@ -309,7 +313,7 @@ def openapi_document() -> dict[str, Any]:
         "schema": {"type": "string", "format": "uuid"},
     }
     example_body = {"name": "spring domains", "initialPhase": "domain_generation"}
-    return {
+    document: dict[str, Any] = {
         "openapi": "3.1.0",
         "jsonSchemaDialect": JSON_SCHEMA_DIALECT,
         "info": {
@@ -368,6 +372,7 @@ def openapi_document() -> dict[str, Any]:
         },
         "components": {"schemas": schemas},
     }
+    return document
 
 
 # --- TypeScript -----------------------------------------------------------------------
