@@ -161,12 +161,19 @@ def _case(
     return f"CASE {column} {whens} ELSE {otherwise} END"
 
 
-def _known(column: str, mapping: LegacyMapping, name: LegacyColumn) -> str | None:
-    """Return a condition true when ``column`` holds a value the mapping can map."""
-    if mapping.fallback(name) is not None:
-        return f"{column} IS NOT NULL"
-    values = ", ".join(literal(value) for value in mapping.table(name))
-    return f"{column} IN ({values})"
+def _mappable(mapping: LegacyMapping) -> str:
+    """Return a condition true for rows whose legacy values the mapping can map.
+
+    A column with a fallback maps everything (a NULL too, as the plan's SQL does); a
+    column without one only the values its table lists.
+    """
+    columns: tuple[LegacyColumn, ...] = ("campaign_type", "status")
+    conditions = [
+        f"{column} IN ({', '.join(literal(value) for value in mapping.table(column))})"
+        for column in columns
+        if mapping.fallback(column) is None
+    ]
+    return " AND ".join(conditions)
 
 
 def _in_list(values: tuple[str, ...]) -> str:
@@ -224,42 +231,76 @@ def migration_sql(
             field="batch_size",
             value=batch_size,
         )
+    verify = _verify_query(dialect, names, mapping)
+    steps = (
+        MigrationStep(
+            "preflight",
+            _preflight(names),
+            "distinct legacy values and NULL progress count, for MappingReport.from_counts",
+        ),
+        MigrationStep(
+            "expand",
+            _expand(dialect, names),
+            "add the phase columns; back up id and legacy columns",
+        ),
+        MigrationStep(
+            "backfill",
+            _backfill(names, mapping, batch_size),
+            "map legacy values to phase columns (idempotent)",
+            in_transaction=batch_size is None,
+        ),
+        MigrationStep(
+            "verify", (verify,), "rows unmapped or disagreeing with the mapping; 0 is safe"
+        ),
+        MigrationStep(
+            "contract",
+            _contract(dialect, names, verify),
+            "drop the legacy columns; refused while verify > 0",
+        ),
+    )
+    return MigrationScript(dialect, str(table), steps)
+
+
+def _preflight(names: _Names) -> tuple[str, ...]:
     t = names.table
-    real = "DOUBLE PRECISION" if dialect == "postgresql" else "REAL"
-    phase_check = f"CHECK (current_phase IN ({_in_list(tuple(p.value for p in Phase))}))"
-    status_check = f"CHECK (phase_status IN ({_in_list(tuple(s.value for s in PhaseStatus))}))"
-    progress_check = f"CHECK (progress >= 0 AND progress <= {MAX_PROGRESS})"
-    if dialect == "postgresql":
-        expand_columns: tuple[str, ...] = (
-            f"ALTER TABLE {t} ADD COLUMN IF NOT EXISTS current_phase TEXT {phase_check}, "
-            f"ADD COLUMN IF NOT EXISTS phase_status TEXT {status_check}, "
-            f"ADD COLUMN IF NOT EXISTS progress {real} {progress_check}",
-        )
-    else:
-        expand_columns = (
-            f"ALTER TABLE {t} ADD COLUMN current_phase TEXT {phase_check}",
-            f"ALTER TABLE {t} ADD COLUMN phase_status TEXT {status_check}",
-            f"ALTER TABLE {t} ADD COLUMN progress {real} {progress_check}",
-        )
-    expand = (
-        *expand_columns,
-        f"CREATE TABLE IF NOT EXISTS {names.backup} AS "
-        f"SELECT id, campaign_type, status, progress_percentage FROM {t}",
-        # PostgreSQL qualifies the table of an index, SQLite the index itself.
-        f"CREATE UNIQUE INDEX IF NOT EXISTS {names.backup_index} ON {names.backup} (id)"
-        if dialect == "postgresql"
-        else f"CREATE UNIQUE INDEX IF NOT EXISTS {names.prefix}{names.backup_index} "
-        f"ON {names.bare_backup} (id)",
+    return (
+        f"SELECT campaign_type, COUNT(*) FROM {t} GROUP BY campaign_type ORDER BY campaign_type",
+        f"SELECT status, COUNT(*) FROM {t} GROUP BY status ORDER BY status",
+        f"SELECT COUNT(*) FROM {t} WHERE progress_percentage IS NULL",
     )
 
-    known = " AND ".join(
-        condition
-        for condition in (
-            _known("campaign_type", mapping, "campaign_type"),
-            _known("status", mapping, "status"),
-        )
-        if condition is not None
+
+def _expand(dialect: Dialect, names: _Names) -> tuple[str, ...]:
+    t = names.table
+    real = "DOUBLE PRECISION" if dialect == "postgresql" else "REAL"
+    columns = (
+        f"current_phase TEXT CHECK (current_phase IN ({_in_list(tuple(p.value for p in Phase))}))",
+        f"phase_status TEXT CHECK (phase_status IN "
+        f"({_in_list(tuple(s.value for s in PhaseStatus))}))",
+        f"progress {real} CHECK (progress >= 0 AND progress <= {MAX_PROGRESS})",
     )
+    if dialect == "postgresql":
+        add: tuple[str, ...] = (
+            f"ALTER TABLE {t} " + ", ".join(f"ADD COLUMN IF NOT EXISTS {c}" for c in columns),
+        )
+        # PostgreSQL qualifies the table of an index, SQLite the index itself.
+        index = f"CREATE UNIQUE INDEX IF NOT EXISTS {names.backup_index} ON {names.backup} (id)"
+    else:
+        add = tuple(f"ALTER TABLE {t} ADD COLUMN {column}" for column in columns)
+        index = (
+            f"CREATE UNIQUE INDEX IF NOT EXISTS {names.prefix}{names.backup_index} "
+            f"ON {names.bare_backup} (id)"
+        )
+    return (
+        *add,
+        f"CREATE TABLE IF NOT EXISTS {names.backup} AS "
+        f"SELECT id, campaign_type, status, progress_percentage FROM {t}",
+        index,
+    )
+
+
+def _backfill(names: _Names, mapping: LegacyMapping, batch_size: int | None) -> tuple[str, ...]:
+    t = names.table
     assignments = (
         f"current_phase = {_case('campaign_type', mapping.types, mapping.fallback_phase)}, "
         f"phase_status = {_case('status', mapping.statuses, mapping.fallback_status)}, "
@@ -268,24 +309,22 @@ def migration_sql(
     # A row the mapping cannot map keeps NULL phase columns, so verify counts it.
     todo = "current_phase IS NULL"
     if mapping.fallback_phase is None or mapping.fallback_status is None:
-        todo += f" AND {known}"
+        todo += f" AND {_mappable(mapping)}"
     if batch_size is None:
-        backfill: tuple[str, ...] = (f"UPDATE {t} SET {assignments} WHERE {todo}",)
-    else:
-        backfill = (
-            "DO $phasekit$ DECLARE updated bigint; BEGIN LOOP "
-            f"UPDATE {t} SET {assignments} WHERE id IN "
-            f"(SELECT id FROM {t} WHERE {todo} ORDER BY id LIMIT {batch_size}); "
-            "GET DIAGNOSTICS updated = ROW_COUNT; EXIT WHEN updated = 0; COMMIT; "
-            "END LOOP; END $phasekit$",
-        )
-
-    verify = _verify_query(dialect, names, mapping)
-    drop_legacy = f"ALTER TABLE {t} " + ", ".join(
-        f"DROP COLUMN {column}" for column in LEGACY_COLUMNS
+        return (f"UPDATE {t} SET {assignments} WHERE {todo}",)
+    return (
+        "DO $phasekit$ DECLARE updated bigint; BEGIN LOOP "
+        f"UPDATE {t} SET {assignments} WHERE id IN "
+        f"(SELECT id FROM {t} WHERE {todo} ORDER BY id LIMIT {batch_size}); "
+        "GET DIAGNOSTICS updated = ROW_COUNT; EXIT WHEN updated = 0; COMMIT; "
+        "END LOOP; END $phasekit$",
     )
+
+
+def _contract(dialect: Dialect, names: _Names, verify: str) -> tuple[str, ...]:
+    t = names.table
     if dialect == "postgresql":
-        contract: tuple[str, ...] = (
+        return (
             "DO $phasekit$ DECLARE unmapped bigint; BEGIN "
             f"SELECT ({verify}) INTO unmapped; "
             "IF unmapped > 0 THEN RAISE EXCEPTION "
@@ -294,43 +333,18 @@ def migration_sql(
             "END IF; END $phasekit$",
             f"ALTER TABLE {t} "
             + ", ".join(f"ALTER COLUMN {column} SET NOT NULL" for column in PHASE_COLUMNS),
-            drop_legacy,
+            f"ALTER TABLE {t} " + ", ".join(f"DROP COLUMN {column}" for column in LEGACY_COLUMNS),
         )
-    else:
-        guard = f"temp.{names.guard}"
-        contract = (
-            f"CREATE TEMP TABLE IF NOT EXISTS {names.guard} (unmapped INTEGER NOT NULL "
-            "CONSTRAINT phasekit_contract_refused_rows_unmapped_run_backfill_then_verify "
-            "CHECK (unmapped = 0))",
-            f"INSERT INTO {guard} (unmapped) {verify}",
-            f"DROP TABLE {guard}",
-            *(f"ALTER TABLE {t} DROP COLUMN {column}" for column in LEGACY_COLUMNS),
-        )
-
-    steps = (
-        MigrationStep(
-            "preflight",
-            (
-                f"SELECT campaign_type, COUNT(*) FROM {t} GROUP BY campaign_type "
-                "ORDER BY campaign_type",
-                f"SELECT status, COUNT(*) FROM {t} GROUP BY status ORDER BY status",
-                f"SELECT COUNT(*) FROM {t} WHERE progress_percentage IS NULL",
-            ),
-            "distinct legacy values and NULL progress count, for MappingReport.from_counts",
-        ),
-        MigrationStep("expand", expand, "add the phase columns; back up id and legacy columns"),
-        MigrationStep(
-            "backfill",
-            backfill,
-            "map legacy values to phase columns (idempotent)",
-            in_transaction=batch_size is None,
-        ),
-        MigrationStep(
-            "verify", (verify,), "rows unmapped or disagreeing with the mapping; 0 is safe"
-        ),
-        MigrationStep("contract", contract, "drop the legacy columns; refused while verify > 0"),
+    # SQLite has no procedural blocks: a CHECK on a scratch row fails loudly instead.
+    guard = f"temp.{names.guard}"
+    return (
+        f"CREATE TEMP TABLE IF NOT EXISTS {names.guard} (unmapped INTEGER NOT NULL "
+        "CONSTRAINT phasekit_contract_refused_rows_unmapped_run_backfill_then_verify "
+        "CHECK (unmapped = 0))",
+        f"INSERT INTO {guard} (unmapped) {verify}",
+        f"DROP TABLE {guard}",
+        *(f"ALTER TABLE {t} DROP COLUMN {column}" for column in LEGACY_COLUMNS),
     )
-    return MigrationScript(dialect, str(table), steps)
 
 
 def rollback_sql(
