@@ -139,6 +139,26 @@ def test_invalid_transition_fields_raise(change: dict[str, object], field: str) 
     assert caught.value.field == field
 
 
+def test_records_have_readable_reprs() -> None:
+    assert repr(codec.EXAMPLE_TRANSITION).startswith(
+        "TransitionMessage(campaign_id=UUID('9b2e4c1a-7f3d-4e8a-b5c6-0d1e2f3a4b5c'), "
+        "previous_phase=Phase.DOMAIN_GENERATION, phase=Phase.DNS_VALIDATION, "
+        "status=PhaseStatus.PENDING, reason='2,000,000 domains generated'"
+    )
+    assert "status=PhaseStatus.RUNNING, progress=61.72" in repr(TYPICAL)
+
+
+def test_many_campaigns_overflow_the_id_caches_safely() -> None:
+    # More campaigns than the id caches hold: they are cleared and refilled, and every
+    # frame still round-trips.
+    messages = [
+        ProgressMessage(uuid.UUID(int=n), "dns_validation", "running", 1.0, 1, 2)
+        for n in range(1, 10_000)
+    ]
+    for message in messages:
+        assert codec.decode(codec.encode(message)) == message
+
+
 def test_transition_reason_is_stored_stripped() -> None:
     message = TransitionMessage(
         CAMPAIGN, "domain_generation", "http_validation", "pending", "  skip dns  "

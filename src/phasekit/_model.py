@@ -156,7 +156,8 @@ def _to_progress(value: float) -> float:
     return check_progress(value)
 
 
-def _member_repr(member: StrEnum) -> str:
+def member_repr(member: StrEnum) -> str:
+    """Return ``Phase.DNS_VALIDATION`` for a member: what a record's repr shows."""
     return f"{type(member).__name__}.{member.name}"
 
 
@@ -172,8 +173,8 @@ class PhaseState:
     PhaseState(phase=Phase.DNS_VALIDATION, status=PhaseStatus.RUNNING, progress=42.0)
     """
 
-    phase: Phase = attrs.field(converter=_to_phase, repr=_member_repr)
-    status: PhaseStatus = attrs.field(converter=_to_status, repr=_member_repr)
+    phase: Phase = attrs.field(converter=_to_phase, repr=member_repr)
+    status: PhaseStatus = attrs.field(converter=_to_status, repr=member_repr)
     progress: float = attrs.field(default=0.0, converter=_to_progress)
 
     def __str__(self) -> str:

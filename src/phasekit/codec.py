@@ -52,6 +52,7 @@ from phasekit._model import (
     check_progress,
     check_reason,
     coerce_member,
+    member_repr,
     shown,
     unchecked_constructor,
 )
@@ -222,10 +223,6 @@ def _to_failed(value: int) -> int:
     return _check_int(value, "failed")
 
 
-def _member_repr(member: Phase | PhaseStatus) -> str:
-    return f"{type(member).__name__}.{member.name}"
-
-
 @attrs.frozen(weakref_slot=False)
 class ProgressMessage:
     """A progress update of one campaign's current phase.
@@ -243,8 +240,8 @@ class ProgressMessage:
     """
 
     campaign_id: uuid.UUID = attrs.field(converter=_check_uuid)
-    phase: Phase = attrs.field(converter=_to_phase, repr=_member_repr)
-    status: PhaseStatus = attrs.field(converter=_to_status, repr=_member_repr)
+    phase: Phase = attrs.field(converter=_to_phase, repr=member_repr)
+    status: PhaseStatus = attrs.field(converter=_to_status, repr=member_repr)
     progress: float = attrs.field(converter=check_progress)
     processed: int = attrs.field(converter=_to_processed)
     total: int = attrs.field(converter=_to_total)
@@ -288,9 +285,9 @@ class TransitionMessage:
     """
 
     campaign_id: uuid.UUID = attrs.field(converter=_check_uuid)
-    previous_phase: Phase = attrs.field(converter=_to_previous_phase, repr=_member_repr)
-    phase: Phase = attrs.field(converter=_to_phase, repr=_member_repr)
-    status: PhaseStatus = attrs.field(converter=_to_status, repr=_member_repr)
+    previous_phase: Phase = attrs.field(converter=_to_previous_phase, repr=member_repr)
+    phase: Phase = attrs.field(converter=_to_phase, repr=member_repr)
+    status: PhaseStatus = attrs.field(converter=_to_status, repr=member_repr)
     reason: str = attrs.field(converter=_to_reason)
     sequence: int = attrs.field(default=0, converter=_to_sequence)
     timestamp_ms: int = attrs.field(default=0, converter=_to_timestamp)
@@ -738,7 +735,8 @@ def _strict_str(value: object, _: type) -> str:
 
 
 def _make_converter() -> cattrs.Converter:
-    converter = cattrs.Converter(forbid_extra_keys=True)
+    # Detailed validation wraps every error, so decode_verbose sees only cattrs errors.
+    converter = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
     converter.register_structure_hook(int, _strict_int)
     converter.register_structure_hook(float, _number)
     converter.register_structure_hook(str, _strict_str)
@@ -788,10 +786,8 @@ def _describe_exception(exception: BaseException, _: object) -> str:
     return str(exception) or type(exception).__name__
 
 
-def _error_text(error: BaseException, fields: tuple[WireField, ...]) -> str:
+def _error_text(error: cattrs.BaseValidationError, fields: tuple[WireField, ...]) -> str:
     """Flatten a cattrs error into one line naming each bad key of the envelope."""
-    if not isinstance(error, cattrs.BaseValidationError):
-        return str(error)
     verbose = {field.name: field.verbose or "timestamp" for field in fields}
     messages = []
     for message in cattrs.transform_error(error, format_exception=_describe_exception):
@@ -832,7 +828,7 @@ def decode_verbose(
     body = {**body, _TIMESTAMP_KEY: parse_timestamp(envelope["timestamp"])}
     try:
         message: Message = _converter.structure(body, cls)
-    except (cattrs.BaseValidationError, PhasekitError) as error:
+    except cattrs.BaseValidationError as error:
         raise DecodeError(f"verbose {kind} frame: {_error_text(error, fields)}") from None
     return message
 
