@@ -27,43 +27,16 @@ from statemachine import State, StateMachine
 from transitions import Machine
 
 import phasekit
-from phasekit import STATUS_RULES, Event, Phase, PhaseState, PhaseStatus
+from phasekit import Event, Phase, PhaseState, PhaseStatus
 
 CYCLE = (Event.START, Event.PAUSE, Event.RESUME, Event.FAIL, Event.RETRY)
 STATES = [phasekit.state_name(p, s) for p in Phase for s in PhaseStatus]
 
 
-def _edges() -> list[tuple[str, Phase, PhaseStatus, Phase, PhaseStatus]]:
-    """Every (trigger, source, destination) of the lifecycle, read off phasekit's table."""
-    edges = [
-        (rule.event.value, phase, source, phase, rule.destination)
-        for phase in Phase
-        for rule in STATUS_RULES
-        for source in rule.sources
-    ]
-    for phase in Phase:
-        done = PhaseState(phase, PhaseStatus.COMPLETED, 100.0)
-        for target in phasekit.available_transitions(done):
-            edges.append(
-                (
-                    phasekit.transition_trigger(target),
-                    phase,
-                    PhaseStatus.COMPLETED,
-                    target,
-                    PhaseStatus.PENDING,
-                )
-            )
-    return edges
-
-
 def _transitions_table() -> list[dict[str, str]]:
     return [
-        {
-            "trigger": trigger,
-            "source": phasekit.state_name(phase, source),
-            "dest": phasekit.state_name(target, destination),
-        }
-        for trigger, phase, source, target, destination in _edges()
+        {"trigger": trigger, "source": source, "dest": destination}
+        for trigger, source, destination in phasekit.lifecycle_edges()
     ]
 
 
@@ -98,16 +71,15 @@ def _statechart_class() -> type[StateMachine]:
     nodes = {}
     for phase in Phase:
         for status in PhaseStatus:
-            node = State(
-                name=phasekit.state_name(phase, status),
+            name = phasekit.state_name(phase, status)
+            nodes[name] = namespace[f"{phase.value}__{status.value}"] = State(
+                name=name,
                 initial=(phase, status) == (Phase.DOMAIN_GENERATION, PhaseStatus.PENDING),
                 final=phasekit.is_terminal(PhaseState(phase, status)),
             )
-            nodes[phase, status] = node
-            namespace[f"{phase.value}__{status.value}"] = node
     by_trigger: dict[str, object] = {}
-    for trigger, phase, source, target, destination in _edges():
-        edge = nodes[phase, source].to(nodes[target, destination])
+    for trigger, source, destination in phasekit.lifecycle_edges():
+        edge = nodes[source].to(nodes[destination])
         previous = by_trigger.get(trigger)
         by_trigger[trigger] = edge if previous is None else previous | edge  # type: ignore[operator]
     namespace.update(by_trigger)

@@ -149,12 +149,18 @@ def phases_body(campaign_id: uuid.UUID, name: str, state: PhaseState) -> dict[st
     }
 
 
-async def json_object(request: Request) -> dict[str, Any] | None:
+async def read_body(
+    request: Request, required: tuple[str, ...], optional: tuple[str, ...] = ()
+) -> dict[str, Any] | JSONResponse:
+    """Return the JSON object body, or the 422 response if its keys are not as expected."""
     try:
         body = await request.json()
     except ValueError:
-        return None
-    return body if isinstance(body, dict) else None
+        body = None
+    if not isinstance(body, dict) or not set(required) <= set(body) <= {*required, *optional}:
+        keys = ", ".join([*required, *(f"{key} (optional)" for key in optional)])
+        return error(422, "invalid_value", f"body must be an object of {keys}")
+    return body
 
 
 def create_app(database: str = ":memory:", clock: Clock = wall_clock_ms) -> Starlette:
@@ -202,13 +208,9 @@ def create_app(database: str = ":memory:", clock: Clock = wall_clock_ms) -> Star
             broadcaster.publish(sent)
 
     async def create_campaign(request: Request) -> JSONResponse:
-        body = await json_object(request)
-        if body is None or set(body) - {"name", "initialPhase", "configuration"}:
-            return error(
-                422,
-                "invalid_value",
-                "body must be an object of name, initialPhase and configuration",
-            )
+        body = await read_body(request, ("name", "initialPhase"), ("configuration",))
+        if isinstance(body, JSONResponse):
+            return body
         name, configuration = body.get("name"), body.get("configuration", {})
         if not isinstance(name, str) or not name.strip() or not isinstance(configuration, dict):
             return error(
@@ -233,9 +235,9 @@ def create_app(database: str = ":memory:", clock: Clock = wall_clock_ms) -> Star
         if isinstance(looked, JSONResponse):
             return looked
         campaign_id, found = looked
-        body = await json_object(request)
-        if body is None or set(body) != {"targetPhase", "transitionReason"}:
-            return error(422, "invalid_value", "body must be {targetPhase, transitionReason}")
+        body = await read_body(request, ("targetPhase", "transitionReason"))
+        if isinstance(body, JSONResponse):
+            return body
         name, state, _, _, _ = found
         try:
             change = phasekit.transition_to(state, body["targetPhase"], body["transitionReason"])
@@ -262,9 +264,9 @@ def create_app(database: str = ":memory:", clock: Clock = wall_clock_ms) -> Star
         if isinstance(looked, JSONResponse):
             return looked
         campaign_id, found = looked
-        body = await json_object(request)
-        if body is None or set(body) != {"event"}:
-            return error(422, "invalid_value", "body must be {event}")
+        body = await read_body(request, ("event",))
+        if isinstance(body, JSONResponse):
+            return body
         name, state, processed, total, _ = found
         try:
             after = phasekit.apply_event(state, body["event"])
@@ -280,9 +282,9 @@ def create_app(database: str = ":memory:", clock: Clock = wall_clock_ms) -> Star
         if isinstance(looked, JSONResponse):
             return looked
         campaign_id, found = looked
-        body = await json_object(request)
-        if body is None or set(body) != {"progress", "processed", "total"}:
-            return error(422, "invalid_value", "body must be {progress, processed, total}")
+        body = await read_body(request, ("progress", "processed", "total"))
+        if isinstance(body, JSONResponse):
+            return body
         name, state, _, _, _ = found
         try:
             after = phasekit.with_progress(state, body["progress"])

@@ -46,6 +46,12 @@ export const STATUS_RULES: readonly StatusRule[] = [
 export const PHASE_TRANSITION_FROM: PhaseStatus = "completed";
 /** ... to any later phase, which starts in this status at 0 %. */
 export const PHASE_TRANSITION_STATUS: PhaseStatus = "pending";
+/** The phases each completed phase may move on to, in pipeline order. */
+export const TRANSITION_TARGETS: Readonly<Record<Phase, readonly Phase[]>> = {
+  domain_generation: ["dns_validation", "http_validation"],
+  dns_validation: ["http_validation"],
+  http_validation: [],
+};
 
 /** The events allowed from a state, in declaration order. */
 export function availableEvents(state: { readonly status: PhaseStatus }): Event[] {
@@ -59,10 +65,7 @@ export function availableTransitions(state: {
   readonly phase: Phase;
   readonly status: PhaseStatus;
 }): Phase[] {
-  if (state.status !== PHASE_TRANSITION_FROM) {
-    return [];
-  }
-  return PHASES.filter((phase) => PHASES.indexOf(phase) > PHASES.indexOf(state.phase));
+  return state.status === PHASE_TRANSITION_FROM ? [...TRANSITION_TARGETS[state.phase]] : [];
 }
 
 /** Whether nothing at all can happen to a state any more. */
@@ -236,37 +239,37 @@ class Parser {
     return this.number();
   }
 
-  private array(depth: number): Json[] {
+  /** Read the items of an array or object up to `close`, calling `item` for each. */
+  private items(close: string, item: () => void): void {
     this.position += 1;
-    const items: Json[] = [];
     this.skip();
-    if (this.text[this.position] === "]") {
+    if (this.text[this.position] === close) {
       this.position += 1;
-      return items;
+      return;
     }
     for (;;) {
-      items.push(this.value(depth + 1));
+      item();
       this.skip();
       const char = this.text[this.position];
       this.position += 1;
-      if (char === "]") {
-        return items;
+      if (char === close) {
+        return;
       }
       if (char !== ",") {
-        this.fail("expected , or ]");
+        this.fail(`expected , or ${close}`);
       }
     }
   }
 
+  private array(depth: number): Json[] {
+    const items: Json[] = [];
+    this.items("]", () => items.push(this.value(depth + 1)));
+    return items;
+  }
+
   private object(depth: number): { [key: string]: Json } {
-    this.position += 1;
     const entries: { [key: string]: Json } = {};
-    this.skip();
-    if (this.text[this.position] === "}") {
-      this.position += 1;
-      return entries;
-    }
-    for (;;) {
+    this.items("}", () => {
       this.skip();
       if (this.text[this.position] !== '"') {
         this.fail("expected a key");
@@ -278,16 +281,8 @@ class Parser {
       }
       this.position += 1;
       entries[key] = this.value(depth + 1);
-      this.skip();
-      const char = this.text[this.position];
-      this.position += 1;
-      if (char === "}") {
-        return entries;
-      }
-      if (char !== ",") {
-        this.fail("expected , or }");
-      }
-    }
+    });
+    return entries;
   }
 
   private string(): string {

@@ -16,17 +16,27 @@ DSN_VARIABLE = "PHASEKIT_TEST_POSTGRES_DSN"
 Row = tuple[Any, ...]
 
 
+def _statements(connection: Any, step: MigrationStep) -> list[list[Row]]:
+    """Run a step's statements in order; return what each query returned."""
+    results = []
+    for statement in step.statements:
+        cursor = connection.execute(statement)
+        if cursor.description:
+            results.append(cursor.fetchall())
+    return results
+
+
+def _skipped(connection: Any, step: MigrationStep) -> bool:
+    return step.guard is not None and not connection.execute(step.guard).fetchone()[0]
+
+
 def run_sqlite_step(connection: sqlite3.Connection, step: MigrationStep) -> list[list[Row]]:
     """Run ``step`` in one transaction (the connection is in autocommit mode)."""
-    if step.guard is not None and not connection.execute(step.guard).fetchone()[0]:
+    if _skipped(connection, step):
         return []
-    results = []
     connection.execute("BEGIN")
     try:
-        for statement in step.statements:
-            cursor = connection.execute(statement)
-            if cursor.description:
-                results.append(cursor.fetchall())
+        results = _statements(connection, step)
     except BaseException:
         connection.execute("ROLLBACK")
         raise
@@ -34,38 +44,21 @@ def run_sqlite_step(connection: sqlite3.Connection, step: MigrationStep) -> list
     return results
 
 
-def run_sqlite(
-    connection: sqlite3.Connection, script: MigrationScript, *names: str
-) -> dict[str, list[list[Row]]]:
-    chosen = [script.step(name) for name in names] if names else list(script.steps)
-    return {step.name: run_sqlite_step(connection, step) for step in chosen}
-
-
 def run_postgres_step(connection: Any, step: MigrationStep) -> list[list[Row]]:
     """Run ``step`` on an autocommit psycopg connection, in a transaction if it wants one."""
-    if step.guard is not None and not connection.execute(step.guard).fetchone()[0]:
+    if _skipped(connection, step):
         return []
-    results = []
-
-    def run_all() -> None:
-        for statement in step.statements:
-            cursor = connection.execute(statement)
-            if cursor.description:
-                results.append(cursor.fetchall())
-
-    if step.in_transaction:
-        with connection.transaction():
-            run_all()
-    else:
-        run_all()
-    return results
+    if not step.in_transaction:
+        return _statements(connection, step)
+    with connection.transaction():
+        return _statements(connection, step)
 
 
-def run_postgres(
-    connection: Any, script: MigrationScript, *names: str
-) -> dict[str, list[list[Row]]]:
+def run(connection: Any, script: MigrationScript, *names: str) -> dict[str, list[list[Row]]]:
+    """Run the named steps of ``script`` (all of them by default) on ``connection``."""
+    run_step = run_sqlite_step if isinstance(connection, sqlite3.Connection) else run_postgres_step
     chosen = [script.step(name) for name in names] if names else list(script.steps)
-    return {step.name: run_postgres_step(connection, step) for step in chosen}
+    return {step.name: run_step(connection, step) for step in chosen}
 
 
 def postgres_dsn() -> str:

@@ -31,6 +31,7 @@ from phasekit import (
     is_terminal,
     schema,
 )
+from phasekit.cli import schema_text as render
 from phasekit.codec import PROGRESS_FIELDS, TRANSITION_FIELDS, Message
 from tests import strategies as st
 
@@ -131,13 +132,6 @@ def test_openapi_document_is_valid_and_carries_every_enum() -> None:
 
 
 # --- determinism and checked-in files -------------------------------------------------
-
-
-def render(kind: str) -> str:
-    if kind == "typescript":
-        return schema.typescript()
-    document = schema.json_schema() if kind == "jsonschema" else schema.openapi_document()
-    return orjson.dumps(document, option=orjson.OPT_INDENT_2).decode() + "\n"
 
 
 GENERATED_FILES = {

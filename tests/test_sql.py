@@ -70,9 +70,7 @@ class Database:
             )
 
     def run(self, script: MigrationScript, *steps: str) -> dict[str, list[list[Row]]]:
-        if self.dialect == "postgresql":
-            return sql_runner.run_postgres(self.connection, script, *steps)
-        return sql_runner.run_sqlite(self.connection, script, *steps)
+        return sql_runner.run(self.connection, script, *steps)
 
     def migrate(self, mapping: LegacyMapping, *steps: str) -> dict[str, list[list[Row]]]:
         return self.run(migration_sql(self.dialect, mapping=mapping, table=self.table), *steps)  # type: ignore[arg-type]

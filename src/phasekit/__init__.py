@@ -36,7 +36,13 @@ from phasekit._lifecycle import (
     transition_to,
     with_progress,
 )
-from phasekit._machine import lifecycle_machine, lifecycle_mermaid, state_name, transition_trigger
+from phasekit._machine import (
+    lifecycle_edges,
+    lifecycle_machine,
+    lifecycle_mermaid,
+    state_name,
+    transition_trigger,
+)
 from phasekit._model import Event, Phase, PhaseState, PhaseStatus, PhaseTransition
 from phasekit._sql import Dialect, MigrationScript, MigrationStep, migration_sql, rollback_sql
 from phasekit._throttle import ProgressThrottle, ProgressView
@@ -93,6 +99,7 @@ __all__ = [
     "codec",
     "initial_state",
     "is_terminal",
+    "lifecycle_edges",
     "lifecycle_machine",
     "lifecycle_mermaid",
     "map_legacy",

@@ -19,15 +19,22 @@ A value is *lossy* when a rollback cannot restore it exactly, that is when
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Iterator, Mapping
 from types import MappingProxyType
 from typing import Any, Final, Literal, TypeVar
 
 import attrs
 
-from phasekit._model import Phase, PhaseState, PhaseStatus, coerce_member, make_state, shown
-from phasekit.errors import InvalidValue, MappingError
+from phasekit._model import (
+    Phase,
+    PhaseState,
+    PhaseStatus,
+    check_progress,
+    coerce_member,
+    make_state,
+    shown,
+)
+from phasekit.errors import InvalidProgress, InvalidValue, MappingError
 
 __all__ = [
     "DEFAULT_MAPPING",
@@ -238,25 +245,19 @@ def _lookup(
 
 
 def _progress(value: object, row: int | None) -> float:
-    """Return a legacy progress as a float: NULL is 0.0; anything else must be 0..100."""
+    """Return a legacy progress as a float: NULL is 0.0, anything else a percentage."""
     if value is None:
         return 0.0
-    if (type(value) is float or type(value) is int) and 0 <= value <= 100:
-        return float(value)
-    where = "" if row is None else f" in row {row}"
-    if isinstance(value, float) and math.isnan(value):
-        detail = " (NaN)"
-    elif type(value) in (float, int):
-        detail = " (outside 0..100)"
-    else:
-        detail = " (not a number)"
-    raise MappingError(
-        f"progress_percentage{where} must be NULL or a finite number in 0..100; "
-        f"got {shown(value)}{detail}",
-        column="progress_percentage",
-        value=value,
-        row=row,
-    )
+    try:
+        return check_progress(value, "progress_percentage")
+    except InvalidProgress as error:
+        where = "" if row is None else f", in row {row}"
+        raise MappingError(
+            f"{error}; NULL is also accepted{where}",
+            column="progress_percentage",
+            value=value,
+            row=row,
+        ) from None
 
 
 def map_legacy(

@@ -16,12 +16,19 @@ from phasekit._lifecycle import (
     PHASE_TRANSITION_FROM,
     PHASE_TRANSITION_STATUS,
     STATUS_RULES,
+    available_transitions,
     initial_state,
     is_terminal,
 )
 from phasekit._model import Phase, PhaseState, PhaseStatus
 
-__all__ = ["lifecycle_machine", "lifecycle_mermaid", "state_name", "transition_trigger"]
+__all__ = [
+    "lifecycle_edges",
+    "lifecycle_machine",
+    "lifecycle_mermaid",
+    "state_name",
+    "transition_trigger",
+]
 
 #: Prefix of the Machine triggers that move a completed phase on to a later one.
 TRANSITION_TRIGGER_PREFIX: Final = "transition_to_"
@@ -45,43 +52,55 @@ def transition_trigger(target: Phase) -> str:
 
 
 @functools.cache
+def lifecycle_edges() -> tuple[tuple[str, str, str], ...]:
+    """Return every move of the lifecycle as ``(trigger, source, destination)``.
+
+    States are named by :func:`state_name`; a status event's trigger is the event's
+    value, a phase transition's is :func:`transition_trigger` of its target. This is the
+    lifecycle table spread over every phase, for any state-machine library to load.
+
+    >>> ("cancel", "dns_validation/paused", "dns_validation/cancelled") in lifecycle_edges()
+    True
+    """
+    status_moves = [
+        (rule.event.value, state_name(phase, source), state_name(phase, rule.destination))
+        for phase in Phase
+        for rule in STATUS_RULES
+        for source in rule.sources
+    ]
+    phase_moves = [
+        (
+            transition_trigger(target),
+            state_name(phase, PHASE_TRANSITION_FROM),
+            state_name(target, PHASE_TRANSITION_STATUS),
+        )
+        for phase in Phase
+        for target in available_transitions(PhaseState(phase, PHASE_TRANSITION_FROM))
+    ]
+    return (*status_moves, *phase_moves)
+
+
+@functools.cache
 def lifecycle_machine() -> Machine:
     """Return the process-wide ``transitions.Machine`` of the lifecycle.
 
-    It has one state per (phase, status) pair, named by :func:`state_name`, one trigger
-    per :class:`~phasekit.Event`, and one trigger per target phase named by
-    :func:`transition_trigger`. It is built once, with no model and with
-    ``auto_transitions`` off; attach your own model with ``machine.add_model(model,
-    initial=...)`` if you want pytransitions callbacks.
+    It has one state per (phase, status) pair, named by :func:`state_name`, and the
+    moves of :func:`lifecycle_edges`: one trigger per :class:`~phasekit.Event` and one
+    per target phase. It is built once, with no model and with ``auto_transitions``
+    off; attach your own model with ``machine.add_model(model, initial=...)`` if you
+    want pytransitions callbacks.
 
     >>> machine = lifecycle_machine()
     >>> [t.dest for t in machine.get_transitions("start", "dns_validation/pending")]
     ['dns_validation/running']
     """
-    phases = list(Phase)
-    transitions: list[dict[str, str]] = [
-        {
-            "trigger": rule.event.value,
-            "source": state_name(phase, source),
-            "dest": state_name(phase, rule.destination),
-        }
-        for phase in phases
-        for rule in STATUS_RULES
-        for source in rule.sources
-    ]
-    transitions += [
-        {
-            "trigger": transition_trigger(later),
-            "source": state_name(phase, PHASE_TRANSITION_FROM),
-            "dest": state_name(later, PHASE_TRANSITION_STATUS),
-        }
-        for index, phase in enumerate(phases)
-        for later in phases[index + 1 :]
-    ]
     return Machine(
         model=None,
-        states=[state_name(phase, status) for phase in phases for status in PhaseStatus],
-        transitions=transitions,
+        states=[state_name(phase, status) for phase in Phase for status in PhaseStatus],
+        transitions=[
+            {"trigger": trigger, "source": source, "dest": destination}
+            for trigger, source, destination in lifecycle_edges()
+        ],
         initial=None,
         auto_transitions=False,
     )

@@ -107,7 +107,9 @@ def check_progress(value: object, field: str = "progress") -> float:
             return float(value)
     else:
         raise InvalidProgress(
-            f"{field} must be an int or float percentage in 0..100; got {shown(value)}", value=value
+            f"{field} must be an int or float percentage in 0..100; got {shown(value)} "
+            "(not a number)",
+            value=value,
         )
     if isinstance(value, float) and math.isnan(value):
         detail = "NaN is not a percentage"
@@ -144,11 +146,13 @@ def check_reason(value: object, field: str = "reason") -> str:
     return stripped
 
 
-def _to_phase(value: Phase | str) -> Phase:
+def to_phase(value: Phase | str) -> Phase:
+    """The converter of every record's ``phase`` field."""
     return coerce_member(Phase, value, "phase")
 
 
-def _to_status(value: PhaseStatus | str) -> PhaseStatus:
+def to_status(value: PhaseStatus | str) -> PhaseStatus:
+    """The converter of every record's ``status`` field."""
     return coerce_member(PhaseStatus, value, "status")
 
 
@@ -173,8 +177,8 @@ class PhaseState:
     PhaseState(phase=Phase.DNS_VALIDATION, status=PhaseStatus.RUNNING, progress=42.0)
     """
 
-    phase: Phase = attrs.field(converter=_to_phase, repr=member_repr)
-    status: PhaseStatus = attrs.field(converter=_to_status, repr=member_repr)
+    phase: Phase = attrs.field(converter=to_phase, repr=member_repr)
+    status: PhaseStatus = attrs.field(converter=to_status, repr=member_repr)
     progress: float = attrs.field(default=0.0, converter=_to_progress)
 
     def __str__(self) -> str:

@@ -27,7 +27,7 @@ from phasekit import (
     schema,
 )
 
-__all__ = ["build_parser", "main"]
+__all__ = ["build_parser", "main", "schema_text"]
 
 MAPPINGS: dict[str, LegacyMapping] = {"default": DEFAULT_MAPPING, "plan": PLAN_MAPPING}
 
@@ -91,7 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _schema_text(kind: str) -> str:
+def schema_text(kind: str) -> str:
+    """Return a generated artifact as ``phasekit schema`` writes it: ``kind`` is
+    ``"jsonschema"``, ``"openapi"`` (indented JSON) or ``"typescript"``."""
     if kind == "typescript":
         return schema.typescript()
     document = schema.json_schema() if kind == "jsonschema" else schema.openapi_document()
@@ -117,7 +119,7 @@ def _mapping_text(name: str) -> str:
 
 def _run(arguments: argparse.Namespace) -> str:
     if arguments.command == "schema":
-        return _schema_text(arguments.format)
+        return schema_text(arguments.format)
     if arguments.command == "sql":
         mapping = MAPPINGS[arguments.mapping]
         if arguments.script == "migrate":

@@ -54,6 +54,8 @@ from phasekit._model import (
     coerce_member,
     member_repr,
     shown,
+    to_phase,
+    to_status,
     unchecked_constructor,
 )
 from phasekit.errors import DecodeError, InvalidValue, PhasekitError
@@ -70,8 +72,10 @@ __all__ = [
     "PROGRESS_FIELDS",
     "PROGRESS_TAG",
     "STATUS_CODES",
+    "TIMESTAMP_PATTERN",
     "TRANSITION_FIELDS",
     "TRANSITION_TAG",
+    "UUID_PATTERN",
     "DecodeError",
     "Message",
     "ProgressMessage",
@@ -97,6 +101,13 @@ MAX_TIMESTAMP_MS: Final = 253_402_300_799_999
 DEFAULT_MAX_BYTES: Final = 64 * 1024
 #: Most messages a batch frame may carry by default.
 DEFAULT_MAX_BATCH: Final = 1000
+
+#: Canonical UUID text, the only form the encoders write and the decoders accept.
+UUID_PATTERN: Final = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+#: RFC 3339 UTC with milliseconds, as the verbose envelopes carry their timestamps.
+TIMESTAMP_PATTERN: Final = (
+    r"^([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})\.([0-9]{3})Z$"
+)
 
 #: Leading tag of a compact progress frame, kind "p" and format version 1.
 PROGRESS_TAG: Final = "p1"
@@ -195,16 +206,8 @@ def _to_timestamp(value: int) -> int:
     return _check_int(value, "timestamp_ms", MAX_TIMESTAMP_MS)
 
 
-def _to_phase(value: Phase | str) -> Phase:
-    return coerce_member(Phase, value, "phase")
-
-
 def _to_previous_phase(value: Phase | str) -> Phase:
     return coerce_member(Phase, value, "previous_phase")
-
-
-def _to_status(value: PhaseStatus | str) -> PhaseStatus:
-    return coerce_member(PhaseStatus, value, "status")
 
 
 def _to_processed(value: int) -> int:
@@ -240,8 +243,8 @@ class ProgressMessage:
     """
 
     campaign_id: uuid.UUID = attrs.field(converter=_check_uuid)
-    phase: Phase = attrs.field(converter=_to_phase, repr=member_repr)
-    status: PhaseStatus = attrs.field(converter=_to_status, repr=member_repr)
+    phase: Phase = attrs.field(converter=to_phase, repr=member_repr)
+    status: PhaseStatus = attrs.field(converter=to_status, repr=member_repr)
     progress: float = attrs.field(converter=check_progress)
     processed: int = attrs.field(converter=_to_processed)
     total: int = attrs.field(converter=_to_total)
@@ -271,10 +274,6 @@ class ProgressMessage:
         return PhaseState(self.phase, self.status, self.progress)
 
 
-def _to_reason(value: str) -> str:
-    return check_reason(value)
-
-
 @attrs.frozen(weakref_slot=False)
 class TransitionMessage:
     """The notice that a campaign moved on from ``previous_phase`` to ``phase``.
@@ -286,9 +285,9 @@ class TransitionMessage:
 
     campaign_id: uuid.UUID = attrs.field(converter=_check_uuid)
     previous_phase: Phase = attrs.field(converter=_to_previous_phase, repr=member_repr)
-    phase: Phase = attrs.field(converter=_to_phase, repr=member_repr)
-    status: PhaseStatus = attrs.field(converter=_to_status, repr=member_repr)
-    reason: str = attrs.field(converter=_to_reason)
+    phase: Phase = attrs.field(converter=to_phase, repr=member_repr)
+    status: PhaseStatus = attrs.field(converter=to_status, repr=member_repr)
+    reason: str = attrs.field(converter=check_reason)
     sequence: int = attrs.field(default=0, converter=_to_sequence)
     timestamp_ms: int = attrs.field(default=0, converter=_to_timestamp)
 
@@ -332,7 +331,7 @@ EXAMPLE_TRANSITION: Final = TransitionMessage(
 
 # --- identifiers ----------------------------------------------------------------------
 
-_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
+_CANONICAL_UUID = re.compile(UUID_PATTERN)
 # A campaign sends many messages, so its id is converted once and remembered. The caches
 # are bounded: cleared when full, they cost at most a few hundred KB.
 _CACHE_LIMIT: Final = 4096
@@ -345,7 +344,7 @@ def _parse_uuid(text: str) -> uuid.UUID | None:
     found = _uuid_by_text.get(text)
     if found is not None:
         return found
-    if _CANONICAL_UUID.match(text) is None:
+    if _CANONICAL_UUID.fullmatch(text) is None:
         return None
     if len(_uuid_by_text) >= _CACHE_LIMIT:
         _uuid_by_text.clear()
@@ -366,10 +365,10 @@ def _uuid_text(value: uuid.UUID) -> str:
 # --- timestamps -----------------------------------------------------------------------
 
 _EPOCH: Final = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
-_RFC3339_MS = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\.(\d{3})Z\Z")
+_RFC3339_MS = re.compile(TIMESTAMP_PATTERN)
 _RFC3339_ANY = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?"
-    r"(?:([Zz])|([+-])(\d{2}):(\d{2}))\Z"
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt]([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]{1,9}))?"
+    r"(?:([Zz])|([+-])([0-9]{2}):([0-9]{2}))"
 )
 
 
@@ -398,7 +397,8 @@ def parse_timestamp(text: str, *, strict: bool = True) -> int:
     >>> parse_timestamp("2025-11-28T13:00:00.1234567+01:00", strict=False)
     1764331200123
     """
-    matched = (_RFC3339_MS if strict else _RFC3339_ANY).match(text) if type(text) is str else None
+    pattern = _RFC3339_MS if strict else _RFC3339_ANY
+    matched = pattern.fullmatch(text) if type(text) is str else None
     if matched is None:
         form = "YYYY-MM-DDTHH:MM:SS.mmmZ" if strict else "an RFC 3339 date-time"
         raise DecodeError(f"timestamp must be {form}; got {shown(text)}")

@@ -21,8 +21,16 @@ from phasekit._lifecycle import (
     PHASE_TRANSITION_FROM,
     PHASE_TRANSITION_STATUS,
     STATUS_RULES,
+    available_transitions,
 )
-from phasekit._model import MAX_PROGRESS, MAX_REASON_LENGTH, Event, Phase, PhaseStatus
+from phasekit._model import (
+    MAX_PROGRESS,
+    MAX_REASON_LENGTH,
+    Event,
+    Phase,
+    PhaseState,
+    PhaseStatus,
+)
 
 __all__ = ["JSONValue", "json_schema", "openapi_document", "typescript"]
 
@@ -30,8 +38,6 @@ __all__ = ["JSONValue", "json_schema", "openapi_document", "typescript"]
 JSONValue: TypeAlias = bool | int | float | str | list["JSONValue"] | dict[str, "JSONValue"] | None
 
 JSON_SCHEMA_DIALECT: Final = "https://json-schema.org/draft/2020-12/schema"
-_UUID_PATTERN: Final = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
-_TIMESTAMP_PATTERN: Final = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$"
 # Python's own whitespace (str.isspace), so that "stripped" means the same everywhere.
 _WHITESPACE: Final = "".join(f"\\u{code:04x}" for code in range(0x10000) if chr(code).isspace())
 _STRIPPED_PATTERN: Final = f"^[^{_WHITESPACE}]([\\s\\S]*[^{_WHITESPACE}])?$"
@@ -58,7 +64,7 @@ def _field(field: codec.WireField, ref: Ref, *, compact: bool) -> Schema:
     """The schema of one message field, in compact frames or in verbose envelopes."""
     described: Schema
     if field.kind == "uuid":
-        described = {"type": "string", "format": "uuid", "pattern": _UUID_PATTERN}
+        described = {"type": "string", "format": "uuid", "pattern": codec.UUID_PATTERN}
     elif field.kind == "phase":
         described = (
             {"type": "integer", "enum": list(codec.PHASE_CODES.values())}
@@ -109,7 +115,7 @@ def _envelope(kind: str, data: str, ref: Ref) -> Schema:
             "timestamp": {
                 "type": "string",
                 "format": "date-time",
-                "pattern": _TIMESTAMP_PATTERN,
+                "pattern": codec.TIMESTAMP_PATTERN,
                 "description": "RFC 3339 UTC with milliseconds",
             },
             "data": ref(data),
@@ -459,6 +465,12 @@ def _reader(kind: str, fields: tuple[codec.WireField, ...]) -> str:
 
 
 def _lifecycle_ts() -> str:
+    targets = "\n".join(
+        f"  {phase.value}: "
+        + _ts([t.value for t in available_transitions(PhaseState(phase, PHASE_TRANSITION_FROM))])
+        + ","
+        for phase in Phase
+    )
     rules = ",\n".join(
         "  { sources: "
         + _ts([source.value for source in rule.sources])
@@ -482,6 +494,10 @@ export const STATUS_RULES: readonly StatusRule[] = [
 export const PHASE_TRANSITION_FROM: PhaseStatus = {_ts(PHASE_TRANSITION_FROM.value)};
 /** ... to any later phase, which starts in this status at 0 %. */
 export const PHASE_TRANSITION_STATUS: PhaseStatus = {_ts(PHASE_TRANSITION_STATUS.value)};
+/** The phases each completed phase may move on to, in pipeline order. */
+export const TRANSITION_TARGETS: Readonly<Record<Phase, readonly Phase[]>> = {{
+{targets}
+}};
 
 /** The events allowed from a state, in declaration order. */
 export function availableEvents(state: {{ readonly status: PhaseStatus }}): Event[] {{
@@ -495,10 +511,7 @@ export function availableTransitions(state: {{
   readonly phase: Phase;
   readonly status: PhaseStatus;
 }}): Phase[] {{
-  if (state.status !== PHASE_TRANSITION_FROM) {{
-    return [];
-  }}
-  return PHASES.filter((phase) => PHASES.indexOf(phase) > PHASES.indexOf(state.phase));
+  return state.status === PHASE_TRANSITION_FROM ? [...TRANSITION_TARGETS[state.phase]] : [];
 }}
 
 /** Whether nothing at all can happen to a state any more. */
@@ -581,37 +594,37 @@ class Parser {
     return this.number();
   }
 
-  private array(depth: number): Json[] {
+  /** Read the items of an array or object up to `close`, calling `item` for each. */
+  private items(close: string, item: () => void): void {
     this.position += 1;
-    const items: Json[] = [];
     this.skip();
-    if (this.text[this.position] === "]") {
+    if (this.text[this.position] === close) {
       this.position += 1;
-      return items;
+      return;
     }
     for (;;) {
-      items.push(this.value(depth + 1));
+      item();
       this.skip();
       const char = this.text[this.position];
       this.position += 1;
-      if (char === "]") {
-        return items;
+      if (char === close) {
+        return;
       }
       if (char !== ",") {
-        this.fail("expected , or ]");
+        this.fail(`expected , or ${close}`);
       }
     }
   }
 
+  private array(depth: number): Json[] {
+    const items: Json[] = [];
+    this.items("]", () => items.push(this.value(depth + 1)));
+    return items;
+  }
+
   private object(depth: number): { [key: string]: Json } {
-    this.position += 1;
     const entries: { [key: string]: Json } = {};
-    this.skip();
-    if (this.text[this.position] === "}") {
-      this.position += 1;
-      return entries;
-    }
-    for (;;) {
+    this.items("}", () => {
       this.skip();
       if (this.text[this.position] !== '"') {
         this.fail("expected a key");
@@ -623,16 +636,8 @@ class Parser {
       }
       this.position += 1;
       entries[key] = this.value(depth + 1);
-      this.skip();
-      const char = this.text[this.position];
-      this.position += 1;
-      if (char === "}") {
-        return entries;
-      }
-      if (char !== ",") {
-        this.fail("expected , or }");
-      }
-    }
+    });
+    return entries;
   }
 
   private string(): string {
@@ -898,7 +903,7 @@ def typescript() -> str:
         + f"\nexport const MAX_REASON_LENGTH = {MAX_REASON_LENGTH};"
         + f"\nexport const DEFAULT_MAX_BYTES = {codec.DEFAULT_MAX_BYTES};"
         + f"\nexport const DEFAULT_MAX_BATCH = {codec.DEFAULT_MAX_BATCH};"
-        + f"\nconst UUID = /{_UUID_PATTERN}/;"
+        + f"\nconst UUID = /{codec.UUID_PATTERN}/;"
         + f"\nconst STRIPPED = /{_STRIPPED_PATTERN}/;",
         _TS_DECODER,
         _reader("progress", codec.PROGRESS_FIELDS),
