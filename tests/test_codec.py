@@ -246,6 +246,8 @@ def test_legacy_timestamps_are_read_leniently(text: str, expected: int) -> None:
 @pytest.mark.parametrize(
     "text",
     [
+        "\u0662\u0660\u0662\u0666-11-28T12:00:00.000Z",
+        "2026-11-28T12:00:00.000Z\n",
         "2026-11-28T12:00:00Z",
         "2026-11-28 12:00:00.000Z",
         "2026-13-01T00:00:00.000Z",
@@ -291,6 +293,7 @@ def frame_with(position: int, value: object) -> bytes:
         (orjson.dumps([*GOOD, 0]), "must have 11 items"),
         (frame_with(1, str(CAMPAIGN).upper()), r"position 1 \(campaign_id\)"),
         (frame_with(1, "{" + str(CAMPAIGN) + "}"), "canonical lower-case UUID"),
+        (frame_with(1, str(CAMPAIGN) + "\n"), "canonical lower-case UUID"),
         (frame_with(2, 3), r"position 2 \(phase\) must be a phase code"),
         (frame_with(2, True), r"position 2 \(phase\)"),
         (frame_with(3, 6), r"position 3 \(status\)"),
