@@ -5,17 +5,19 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 SRC := src tests examples benchmarks fuzz docs/conf.py
 
-.PHONY: help test test-postgres lint typecheck pytest typescript docs demo bench generate clean
+.PHONY: help test lint typecheck pytest typescript docs demo bench generate clean
 
 help:
 	@echo "make demo   run the examples (the main job)"
-	@echo "make test   ruff, ruff format --check, mypy --strict, pytest with coverage, docs"
+	@echo "make test   ruff, ruff format --check, mypy --strict, pytest with coverage (on a"
+	@echo "            throwaway PostgreSQL server it starts and stops), docs"
 	@echo "make bench  run the benchmarks against phasekit's peers"
 	@echo "make docs   build the HTML docs with warnings as errors"
 	@echo "make generate  rewrite generated/ (JSON Schema, OpenAPI, TypeScript)"
 
 # The virtual environment is rebuilt when pyproject.toml changes.
 $(VENV)/.installed-dev: pyproject.toml
+	@echo "Installing phasekit and its development tools into $(VENV) (a minute or two)..."
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev,docs,examples]'
@@ -38,10 +40,16 @@ typecheck: $(VENV)/.installed-dev
 typescript:
 	@if [ -x ts/node_modules/.bin/tsc ]; then :; \
 	elif command -v npm >/dev/null; then cd ts && npm ci --no-audit --no-fund --loglevel=error; \
-	else echo "npm not found: the TypeScript checks will be skipped (CI installs it)"; fi
+	else echo "make test: npm not found; the TypeScript checks need Node.js and npm" \
+	  "(Debian: apt-get install nodejs npm)" >&2; exit 1; fi
 
+# The tests run against a throwaway PostgreSQL server that .ci/with-postgres.sh starts
+# and stops (PHASEKIT_TEST_POSTGRES_DSN: use yours; PHASEKIT_SKIP_POSTGRES=1: skip them).
+# PYTEST_ARGS passes more options, e.g. PYTEST_ARGS=--hypothesis-seed=N.
+PYTEST_ARGS ?=
 pytest: $(VENV)/.installed-dev typescript
-	$(BIN)/pytest src tests README.md --cov=phasekit --cov-branch --cov-report=term --cov-fail-under=95
+	.ci/with-postgres.sh $(BIN)/pytest src tests README.md --cov=phasekit --cov-branch \
+	  --cov-report=term --cov-fail-under=95 $(PYTEST_ARGS)
 
 docs: $(VENV)/.installed-dev
 	$(BIN)/sphinx-build -n -W --keep-going -q -b html docs docs/_build/html
@@ -57,10 +65,6 @@ bench: $(VENV)/.installed-bench
 	cd benchmarks && ../$(PY) bench_mapping.py
 	cd benchmarks && ../$(PY) bench_codec.py
 	cd benchmarks && ../$(PY) bench_traffic.py
-
-# `make test` with a throwaway PostgreSQL server, as CI runs it.
-test-postgres:
-	eval "$$(.ci/start-postgres.sh | tail -n 1)" && $(MAKE) test
 
 GENERATED := generated/phasekit.schema.json generated/openapi.json generated/phasekit.ts
 

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Start a throwaway PostgreSQL server for the tests, installing it with apt-get if missing.
-# Prints the DSN to use as PHASEKIT_TEST_POSTGRES_DSN on its last line.
-# Usage: eval "$(.ci/start-postgres.sh | tail -n 1)"   (or: make test-postgres)
+# Start a throwaway PostgreSQL server, installing the Debian package when it is missing and
+# this user may (root with apt-get). Prints `export PHASEKIT_TEST_POSTGRES_DSN=...` on its
+# last line; `.ci/stop-postgres.sh` stops it and removes its data.
+# Usage: eval "$(.ci/start-postgres.sh | tail -n 1)"
+# Settings: PHASEKIT_PG_PORT (default: a free port), PHASEKIT_PG_DATA (default: a new
+# directory under /tmp).
 set -euo pipefail
-
-port="${PHASEKIT_PG_PORT:-54329}"
-data="${PHASEKIT_PG_DATA:-/tmp/phasekit-postgres}"
 
 find_bin() {
   local dir
@@ -16,23 +16,27 @@ find_bin() {
 }
 
 if ! bin=$(find_bin); then
+  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
+    echo "start-postgres: no PostgreSQL server here, and only root with apt-get can install one" >&2
+    exit 1
+  fi
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq >&2
   apt-get install -y -qq postgresql >&2
   bin=$(find_bin)
 fi
 
+port="${PHASEKIT_PG_PORT:-$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}"
+data="${PHASEKIT_PG_DATA:-$(mktemp -d /tmp/phasekit-pg.XXXXXX)}"
+
 # PostgreSQL refuses to run as root: run it as the 'postgres' user the package creates.
 as_pg() {
   if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
-if ! as_pg "$bin/pg_ctl" -D "$data" status >/dev/null 2>&1; then
-  rm -rf "$data"
-  mkdir -p "$data"
-  [ "$(id -u)" = 0 ] && chown postgres: "$data"
-  as_pg "$bin/initdb" -D "$data" -U postgres --auth=trust -E UTF8 >/dev/null
-  as_pg "$bin/pg_ctl" -D "$data" -l "$data/server.log" -w \
-    -o "-p $port -k $data -c listen_addresses=127.0.0.1 -c fsync=off" start >&2
-fi
-echo "export PHASEKIT_TEST_POSTGRES_DSN=postgresql://postgres@127.0.0.1:$port/postgres"
+mkdir -p "$data"
+if [ "$(id -u)" = 0 ]; then chown postgres: "$data"; fi
+as_pg "$bin/initdb" -D "$data" -U postgres --auth=trust -E UTF8 >/dev/null
+as_pg "$bin/pg_ctl" -D "$data" -l "$data/server.log" -w \
+  -o "-p $port -k $data -c listen_addresses=127.0.0.1 -c fsync=off" start >&2
+echo "export PHASEKIT_TEST_POSTGRES_DSN=postgresql://postgres@127.0.0.1:$port/postgres PHASEKIT_PG_DATA=$data"

@@ -163,8 +163,15 @@ async def read_body(
     return body
 
 
-def create_app(database: str = ":memory:", clock: Clock = wall_clock_ms) -> Starlette:
-    """Return the application, with its own store, throttle and broadcaster."""
+def create_app(
+    database: str = ":memory:", clock: Clock = wall_clock_ms, tick_seconds: float | None = 0.25
+) -> Starlette:
+    """Return the application, with its own store, throttle and broadcaster.
+
+    Every ``tick_seconds`` a background task sends the progress reports that the throttle
+    held back and that ``clock`` now says are due; ``None`` turns it off (for tests that
+    move a hand-driven clock and must not race a real-time ticker).
+    """
     store = CampaignStore(database)
     throttle = ProgressThrottle(min_interval_ms=250, min_delta=1.0)
     broadcaster = Broadcaster()
@@ -334,17 +341,18 @@ def create_app(database: str = ":memory:", clock: Clock = wall_clock_ms) -> Star
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async def tick() -> None:
+        async def tick(seconds: float) -> None:
             while True:
-                await asyncio.sleep(0.25)
+                await asyncio.sleep(seconds)
                 for message in throttle.due(clock()):
                     broadcaster.publish(message)
 
-        ticker = asyncio.ensure_future(tick())
+        ticker = None if tick_seconds is None else asyncio.ensure_future(tick(tick_seconds))
         try:
             yield
         finally:
-            ticker.cancel()
+            if ticker is not None:
+                ticker.cancel()
             for message in throttle.flush():
                 broadcaster.publish(message)
 

@@ -149,11 +149,12 @@ def test_records_have_readable_reprs() -> None:
 
 
 def test_many_campaigns_overflow_the_id_caches_safely() -> None:
-    # More campaigns than the id caches hold: they are cleared and refilled, and every
+    # Over twice as many campaigns as the id caches hold, read from the code so that the
+    # caches overflow whatever the limit: they are cleared and refilled (twice), and every
     # frame still round-trips.
     messages = [
         ProgressMessage(uuid.UUID(int=n), "dns_validation", "running", 1.0, 1, 2)
-        for n in range(1, 10_000)
+        for n in range(1, 2 * codec.ID_CACHE_LIMIT + 2)
     ]
     for message in messages:
         assert codec.decode(codec.encode(message)) == message
@@ -509,7 +510,7 @@ def test_fuzz_random_bytes(data: bytes) -> None:
 
 
 @settings(max_examples=300)
-@given(hs.text(max_size=200))
+@given(st.texts(max_size=200))
 def test_fuzz_random_text(data: str) -> None:
     only_records_or_decode_errors(data)
 

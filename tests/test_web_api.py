@@ -11,11 +11,9 @@ from typing import Any
 
 import jsonschema
 import pytest
+from starlette.testclient import TestClient
 
 from phasekit import ProgressMessage, TransitionMessage, codec, schema
-
-pytest.importorskip("starlette")
-from starlette.testclient import TestClient
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "web_api.py"
 
@@ -50,7 +48,9 @@ def clock() -> Clock:
 
 @pytest.fixture
 def client(clock: Clock) -> Iterator[TestClient]:
-    with TestClient(web_api.create_app(clock=clock)) as test_client:
+    # No ticker: the tests move the clock by hand, and a real-time ticker would send a
+    # held report at whatever moment it woke up.
+    with TestClient(web_api.create_app(clock=clock, tick_seconds=None)) as test_client:
         yield test_client
 
 
@@ -198,6 +198,24 @@ def test_whole_life_over_the_websocket(client: TestClient, clock: Clock) -> None
         )
     phases = client.get(f"/campaigns/{campaign}/phases").json()
     assert (phases["currentPhase"], phases["phaseStatus"]) == ("http_validation", "pending")
+
+
+def test_the_ticker_sends_a_held_report_once_it_is_due(clock: Clock) -> None:
+    with TestClient(web_api.create_app(clock=clock, tick_seconds=0.01)) as client:
+        campaign = create(client)
+        with client.websocket_connect(f"/campaigns/{campaign}/stream") as socket:
+            socket.receive_bytes()
+            client.post(f"/campaigns/{campaign}/events", json={"event": "start"})
+            socket.receive_bytes()
+            clock.now += 100  # too soon: held back
+            client.post(
+                f"/campaigns/{campaign}/progress",
+                json={"progress": 10.0, "processed": 10, "total": 100},
+            )
+            clock.now += 1000  # now due: the ticker sends it without a further report
+            held = codec.decode(socket.receive_bytes())
+            assert isinstance(held, ProgressMessage)
+            assert (held.progress, held.processed) == (10.0, 10)
 
 
 def test_stream_of_an_unknown_campaign_is_closed(client: TestClient) -> None:
