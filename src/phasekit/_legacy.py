@@ -25,15 +25,8 @@ from typing import Any, Final, Literal, TypeVar
 
 import attrs
 
-from phasekit._model import (
-    Phase,
-    PhaseState,
-    PhaseStatus,
-    check_progress,
-    coerce_member,
-    make_state,
-    shown,
-)
+from phasekit._checks import check_progress, coerce_member, shown
+from phasekit._model import Phase, PhaseState, PhaseStatus, make_state
 from phasekit.errors import InvalidProgress, InvalidValue, MappingError
 
 __all__ = [

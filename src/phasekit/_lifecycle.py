@@ -30,19 +30,15 @@ from typing import Final
 
 import attrs
 
+from phasekit._checks import MAX_PROGRESS, check_progress, check_reason, coerce_member, shown
 from phasekit._model import (
-    MAX_PROGRESS,
     PHASE_ORDER,
     Event,
     Phase,
     PhaseState,
     PhaseStatus,
     PhaseTransition,
-    check_progress,
-    check_reason,
-    coerce_member,
     make_state,
-    shown,
 )
 from phasekit.errors import InvalidProgress, InvalidTransition, InvalidValue
 

@@ -8,7 +8,6 @@ other is the business of :mod:`phasekit._lifecycle`.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from enum import StrEnum
 from types import MappingProxyType
@@ -16,7 +15,7 @@ from typing import Final, TypeVar
 
 import attrs
 
-from phasekit.errors import InvalidProgress, InvalidValue
+from phasekit._checks import check_instance, check_progress, check_reason, coerce_member
 
 __all__ = ["Event", "Phase", "PhaseState", "PhaseStatus", "PhaseTransition"]
 
@@ -52,98 +51,10 @@ class Event(StrEnum):
     RETRY = "retry"
 
 
-_E = TypeVar("_E", Phase, PhaseStatus, Event)
-
 #: Each phase's position in the pipeline: the order ``Phase`` declares them in.
 PHASE_ORDER: Final[Mapping[Phase, int]] = MappingProxyType(
     {phase: position for position, phase in enumerate(Phase)}
 )
-
-
-def shown(value: object, limit: int = 60) -> str:
-    """Return ``repr(value)`` cut to ``limit`` characters, for error messages."""
-    text = repr(value)
-    return text if len(text) <= limit else f"{text[: limit - 3]}..."
-
-
-#: Highest progress percentage; a completed phase carries exactly this.
-MAX_PROGRESS: Final = 100.0
-#: Longest transition reason, counted in characters after stripping.
-MAX_REASON_LENGTH: Final = 500
-
-
-def coerce_member(kind: type[_E], value: object, field: str) -> _E:
-    """Return the member of ``kind`` that is ``value`` or whose value is ``value``.
-
-    Members and their exact string values are accepted; anything else (another type, a
-    different spelling) raises :class:`~phasekit.InvalidValue` naming the choices.
-    """
-    if isinstance(value, kind):
-        return value
-    if type(value) is str:
-        try:
-            return kind(value)
-        except ValueError:
-            pass
-    choices = ", ".join(member.value for member in kind)
-    raise InvalidValue(
-        f"{field} must be a {kind.__name__} or one of its values ({choices}); got {shown(value)}",
-        field=field,
-        value=value,
-    )
-
-
-def check_progress(value: object, field: str = "progress") -> float:
-    """Return ``value`` as a float if it is a finite percentage in 0..100.
-
-    An ``int`` is accepted and converted; a ``bool``, NaN, infinity, anything out of
-    range and any non-number raise :class:`~phasekit.InvalidProgress`.
-    """
-    if isinstance(value, float):
-        if 0.0 <= value <= MAX_PROGRESS:
-            return float(value)
-    elif isinstance(value, int) and not isinstance(value, bool):
-        if 0 <= value <= MAX_PROGRESS:
-            return float(value)
-    else:
-        raise InvalidProgress(
-            f"{field} must be an int or float percentage in 0..100; got {shown(value)} "
-            "(not a number)",
-            value=value,
-        )
-    if isinstance(value, float) and math.isnan(value):
-        detail = "NaN is not a percentage"
-    else:
-        detail = "outside 0..100"
-    raise InvalidProgress(
-        f"{field} must be a finite percentage in 0..100; got {shown(value)} ({detail})", value=value
-    )
-
-
-def check_reason(value: object, field: str = "reason") -> str:
-    """Return ``value`` stripped, if it is a non-empty string of at most 500 characters.
-
-    Anything else raises :class:`~phasekit.InvalidValue`.
-    """
-    if not isinstance(value, str):
-        raise InvalidValue(
-            f"{field} must be a string; got {shown(value)}", field=field, value=value
-        )
-    stripped = value.strip()
-    if not stripped:
-        raise InvalidValue(
-            f"{field} must not be empty or only whitespace; got {shown(value)}",
-            field=field,
-            value=value,
-        )
-    if len(stripped) > MAX_REASON_LENGTH:
-        raise InvalidValue(
-            f"{field} must be at most {MAX_REASON_LENGTH} characters after stripping; "
-            f"got {len(stripped)}",
-            field=field,
-            value=value,
-        )
-    return stripped
 
 
 def to_phase(value: Phase | str) -> Phase:
@@ -186,12 +97,7 @@ class PhaseState:
 
 
 def _check_state(instance: object, attribute: attrs.Attribute[PhaseState], value: object) -> None:
-    if not isinstance(value, PhaseState):
-        raise InvalidValue(
-            f"{attribute.name} must be a PhaseState; got {shown(value)}",
-            field=attribute.name,
-            value=value,
-        )
+    check_instance(value, PhaseState, attribute.name)
 
 
 @attrs.frozen(weakref_slot=False)

@@ -31,8 +31,9 @@ from typing import Final, Literal
 
 import attrs
 
+from phasekit._checks import MAX_PROGRESS, shown
 from phasekit._legacy import DEFAULT_MAPPING, LegacyColumn, LegacyMapping
-from phasekit._model import MAX_PROGRESS, Phase, PhaseStatus, shown
+from phasekit._model import Phase, PhaseStatus
 from phasekit.errors import InvalidValue
 
 __all__ = ["Dialect", "MigrationScript", "MigrationStep", "migration_sql", "rollback_sql"]

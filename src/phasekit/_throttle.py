@@ -15,8 +15,9 @@ import uuid
 from collections.abc import Iterator
 from typing import Final
 
+from phasekit._checks import shown
 from phasekit._lifecycle import is_terminal
-from phasekit._model import Phase, PhaseState, PhaseStatus, shown
+from phasekit._model import Phase, PhaseState, PhaseStatus
 from phasekit.codec import ProgressMessage, _check_uuid
 from phasekit.errors import InvalidValue
 

@@ -41,19 +41,21 @@ import cattrs
 import orjson
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
-from phasekit._legacy import DEFAULT_MAPPING, to_legacy
-from phasekit._model import (
+from phasekit._checks import (
     MAX_PROGRESS,
     MAX_REASON_LENGTH,
+    check_progress,
+    check_reason,
+    coerce_member,
+    shown,
+)
+from phasekit._legacy import DEFAULT_MAPPING, to_legacy
+from phasekit._model import (
     PHASE_ORDER,
     Phase,
     PhaseState,
     PhaseStatus,
-    check_progress,
-    check_reason,
-    coerce_member,
     member_repr,
-    shown,
     to_phase,
     to_status,
     unchecked_constructor,
@@ -334,7 +336,7 @@ EXAMPLE_TRANSITION: Final = TransitionMessage(
 _CANONICAL_UUID = re.compile(UUID_PATTERN)
 # A campaign sends many messages, so its id is converted once and remembered. The caches
 # are bounded: cleared when full, they cost at most a few hundred KB.
-_CACHE_LIMIT: Final = 4096
+ID_CACHE_LIMIT: Final = 4096
 _uuid_by_text: dict[str, uuid.UUID] = {}
 _text_by_uuid: dict[uuid.UUID, str] = {}
 
@@ -346,7 +348,7 @@ def _parse_uuid(text: str) -> uuid.UUID | None:
         return found
     if _CANONICAL_UUID.fullmatch(text) is None:
         return None
-    if len(_uuid_by_text) >= _CACHE_LIMIT:
+    if len(_uuid_by_text) >= ID_CACHE_LIMIT:
         _uuid_by_text.clear()
     parsed = _uuid_by_text[text] = uuid.UUID(text)
     return parsed
@@ -356,7 +358,7 @@ def _uuid_text(value: uuid.UUID) -> str:
     found = _text_by_uuid.get(value)
     if found is not None:
         return found
-    if len(_text_by_uuid) >= _CACHE_LIMIT:
+    if len(_text_by_uuid) >= ID_CACHE_LIMIT:
         _text_by_uuid.clear()
     text = _text_by_uuid[value] = str(value)
     return text

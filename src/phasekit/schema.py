@@ -17,20 +17,14 @@ from collections.abc import Callable
 from typing import Any, Final, TypeAlias
 
 from phasekit import codec
+from phasekit._checks import MAX_PROGRESS, MAX_REASON_LENGTH
 from phasekit._lifecycle import (
     PHASE_TRANSITION_FROM,
     PHASE_TRANSITION_STATUS,
     STATUS_RULES,
     available_transitions,
 )
-from phasekit._model import (
-    MAX_PROGRESS,
-    MAX_REASON_LENGTH,
-    Event,
-    Phase,
-    PhaseState,
-    PhaseStatus,
-)
+from phasekit._model import Event, Phase, PhaseState, PhaseStatus
 
 __all__ = ["JSONValue", "json_schema", "openapi_document", "typescript"]
 
