@@ -282,6 +282,15 @@ def frame_with(position: int, value: object) -> bytes:
     return orjson.dumps(items)
 
 
+def test_integral_progress_decodes_as_a_float() -> None:
+    # A JavaScript producer writes 100 for 100.0: accepted, and the record holds a float.
+    for progress in (0, 61, 100):
+        decoded = codec.decode(frame_with(4, progress))
+        assert isinstance(decoded, ProgressMessage)
+        assert decoded.progress == progress
+        assert type(decoded.progress) is float
+
+
 @pytest.mark.parametrize(
     ("frame", "message"),
     [
@@ -298,7 +307,8 @@ def frame_with(position: int, value: object) -> bytes:
         (frame_with(2, 3), r"position 2 \(phase\) must be a phase code"),
         (frame_with(2, True), r"position 2 \(phase\)"),
         (frame_with(3, 6), r"position 3 \(status\)"),
-        (frame_with(4, 50), r"position 4 \(progress\) must be a float"),
+        (frame_with(4, True), r"position 4 \(progress\) must be a number"),
+        (frame_with(4, 101), r"position 4 \(progress\) must be a number in 0..100"),
         (frame_with(4, 100.5), r"position 4 \(progress\)"),
         (frame_with(5, 5.0), r"position 5 \(processed\) must be an int"),
         (frame_with(5, False), r"position 5 \(processed\)"),

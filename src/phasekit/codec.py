@@ -564,9 +564,9 @@ def _decode_progress(items: list[Any]) -> ProgressMessage:
             is seq.__class__
             is ts.__class__
             is int
-            and progress.__class__ is float
+            and (progress.__class__ is float or progress.__class__ is int)
             and text.__class__ is str
-            and 0.0 <= progress <= 100.0
+            and 0 <= progress <= MAX_PROGRESS
             and 0 <= ok <= ok + bad <= processed <= total <= MAX_INTEGER
             and 0 <= seq <= MAX_INTEGER
             and 0 <= ts <= MAX_TIMESTAMP_MS
@@ -575,6 +575,9 @@ def _decode_progress(items: list[Any]) -> ProgressMessage:
             phase = _phase_by_code(phase_code)
             status = _status_by_code(status_code)
             if campaign_id is not None and phase is not None and status is not None:
+                if progress.__class__ is int:
+                    # A JavaScript producer writes 100 for 100.0: accepted, stored as float.
+                    progress = float(progress)
                 return _new_progress(
                     campaign_id, phase, status, progress, processed, total, ok, bad, seq, ts
                 )
@@ -618,9 +621,9 @@ def _wire_value(field: WireField, value: object, position: int, kind_name: str) 
             f"{where} must be a {field.kind} code in {sorted(codes)}; got {shown(value)}"
         )
     if field.kind == "percent":
-        if type(value) is float and 0.0 <= value <= MAX_PROGRESS:
-            return value
-        raise DecodeError(f"{where} must be a float in 0..100; got {shown(value)}")
+        if type(value) in (float, int) and 0 <= value <= MAX_PROGRESS:  # type: ignore[operator]
+            return float(value)  # type: ignore[arg-type]
+        raise DecodeError(f"{where} must be a number in 0..100; got {shown(value)}")
     if field.kind == "reason":
         if type(value) is str and value.strip() == value:
             return value
