@@ -43,10 +43,10 @@ from phasekit._machine import (
     state_name,
     transition_trigger,
 )
+from phasekit._messages import Message, ProgressMessage, TransitionMessage
 from phasekit._model import Event, Phase, PhaseState, PhaseStatus, PhaseTransition
+from phasekit._progress import ProgressThrottle, ProgressView
 from phasekit._sql import Dialect, MigrationScript, MigrationStep, migration_sql, rollback_sql
-from phasekit._throttle import ProgressThrottle, ProgressView
-from phasekit.codec import Message, ProgressMessage, TransitionMessage
 from phasekit.errors import (
     DecodeError,
     InvalidProgress,

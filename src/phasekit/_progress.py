@@ -15,10 +15,11 @@ import uuid
 from collections.abc import Iterator
 from typing import Final
 
-from phasekit._checks import shown
+from phasekit._checks import MAX_PROGRESS, check_instance, check_int, shown
+from phasekit._ids import check_uuid
 from phasekit._lifecycle import is_terminal
+from phasekit._messages import ProgressMessage
 from phasekit._model import Phase, PhaseState, PhaseStatus
-from phasekit.codec import ProgressMessage, _check_uuid
 from phasekit.errors import InvalidValue
 
 __all__ = ["ProgressThrottle", "ProgressView"]
@@ -29,26 +30,6 @@ _TERMINAL: Final = frozenset(
     for status in PhaseStatus
     if is_terminal(PhaseState(phase, status))
 )
-
-
-def _check_message(message: object) -> ProgressMessage:
-    if type(message) is not ProgressMessage:
-        raise InvalidValue(
-            f"message must be a ProgressMessage; got {shown(message)}",
-            field="message",
-            value=message,
-        )
-    return message
-
-
-def _check_now(now_ms: object) -> int:
-    if type(now_ms) is not int or now_ms < 0:
-        raise InvalidValue(
-            f"now_ms must be an int >= 0 (milliseconds); got {shown(now_ms)}",
-            field="now_ms",
-            value=now_ms,
-        )
-    return now_ms
 
 
 class ProgressThrottle:
@@ -81,19 +62,14 @@ class ProgressThrottle:
     __slots__ = ("_held", "_min_delta", "_min_interval_ms", "_sent")
 
     def __init__(self, min_interval_ms: int = 250, min_delta: float = 1.0) -> None:
-        if type(min_interval_ms) is not int or min_interval_ms < 0:
-            raise InvalidValue(
-                f"min_interval_ms must be an int >= 0; got {shown(min_interval_ms)}",
-                field="min_interval_ms",
-                value=min_interval_ms,
-            )
+        check_int(min_interval_ms, "min_interval_ms")
         if (
             type(min_delta) not in (int, float)
             or not math.isfinite(min_delta)
-            or not 0 <= min_delta <= 100
+            or not 0 <= min_delta <= MAX_PROGRESS
         ):
             raise InvalidValue(
-                f"min_delta must be a finite number in 0..100; got {shown(min_delta)}",
+                f"min_delta must be a finite number in 0..{MAX_PROGRESS:g}; got {shown(min_delta)}",
                 field="min_delta",
                 value=min_delta,
             )
@@ -130,8 +106,11 @@ class ProgressThrottle:
 
     def offer(self, message: ProgressMessage, now_ms: int) -> ProgressMessage | None:
         """Return ``message`` if it should be sent now, or ``None`` if it is held back."""
-        _check_message(message)
-        _check_now(now_ms)
+        # The guards inline their fast test: offer is a hot path.
+        if message.__class__ is not ProgressMessage:
+            check_instance(message, ProgressMessage, "message")
+        if now_ms.__class__ is not int or now_ms < 0:
+            check_int(now_ms, "now_ms", unit=" (milliseconds)")
         key = message.campaign_id
         sent = self._sent.get(key)
         if sent is not None:
@@ -149,7 +128,7 @@ class ProgressThrottle:
 
     def due(self, now_ms: int) -> list[ProgressMessage]:
         """Return every held message that is now worth sending, and forget it as held."""
-        _check_now(now_ms)
+        check_int(now_ms, "now_ms", unit=" (milliseconds)")
         ready = []
         for key, message in self._held.items():
             last, at_ms = self._sent[key]
@@ -173,7 +152,7 @@ class ProgressThrottle:
         """Stop tracking a campaign that will send nothing more, without a terminal state
         (failed and abandoned, say); return its held message, if any, so that it is not
         lost silently."""
-        key = _check_uuid(campaign_id)
+        key = check_uuid(campaign_id)
         self._sent.pop(key, None)
         return self._held.pop(key, None)
 
@@ -213,7 +192,8 @@ class ProgressView:
 
     def apply(self, message: ProgressMessage) -> bool:
         """Keep ``message`` if it is newer than the kept one; return whether it was."""
-        _check_message(message)
+        if message.__class__ is not ProgressMessage:
+            check_instance(message, ProgressMessage, "message")
         kept = self._latest.get(message.campaign_id)
         if kept is not None and message.sequence <= kept.sequence:
             return False
@@ -222,7 +202,7 @@ class ProgressView:
 
     def get(self, campaign_id: uuid.UUID | str) -> ProgressMessage | None:
         """Return the newest message of a campaign, or ``None`` if none arrived."""
-        return self._latest.get(_check_uuid(campaign_id))
+        return self._latest.get(check_uuid(campaign_id))
 
     def __len__(self) -> int:
         return len(self._latest)

@@ -1,0 +1,318 @@
+"""The message records and the tables every wire format reads.
+
+:class:`ProgressMessage` and :class:`TransitionMessage` validate their fields on
+construction. :data:`PROGRESS_FIELDS` and :data:`TRANSITION_FIELDS` list every field in
+compact wire order, with its kind and its name in the verbose envelope; the enum codes,
+the frame tags, the envelope type names and the legacy envelope's keys are declared here
+once. The codec (:mod:`phasekit.codec`), the JSON Schema, the TypeScript decoder and the
+docs all read these tables; the public ones are re-exported by :mod:`phasekit.codec`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Final, Literal, TypeAlias
+
+import attrs
+
+from phasekit._checks import (
+    MAX_INTEGER,
+    MAX_TIMESTAMP_MS,
+    check_int,
+    check_progress,
+    check_reason,
+    coerce_member,
+    shown,
+)
+from phasekit._ids import check_uuid
+from phasekit._model import (
+    PHASE_ORDER,
+    Phase,
+    PhaseState,
+    PhaseStatus,
+    member_repr,
+    to_phase,
+    to_status,
+)
+from phasekit.errors import InvalidValue
+
+__all__ = [
+    "BATCH_TAG",
+    "EXAMPLE_PROGRESS",
+    "EXAMPLE_TRANSITION",
+    "LEGACY_DATA_KEYS",
+    "LEGACY_ENVELOPE_KEYS",
+    "LEGACY_PROGRESS_TYPE",
+    "PHASE_BY_CODE",
+    "PHASE_CODES",
+    "PROGRESS_FIELDS",
+    "PROGRESS_TAG",
+    "PROGRESS_TYPE",
+    "STATUS_BY_CODE",
+    "STATUS_CODES",
+    "TRANSITION_FIELDS",
+    "TRANSITION_TAG",
+    "TRANSITION_TYPE",
+    "FieldKind",
+    "Message",
+    "ProgressMessage",
+    "TransitionMessage",
+    "WireField",
+    "check_message",
+    "to_timestamp",
+]
+
+#: Leading tag of a compact progress frame, kind "p" and format version 1.
+PROGRESS_TAG: Final = "p1"
+#: Leading tag of a compact transition frame.
+TRANSITION_TAG: Final = "t1"
+#: Leading tag of a batch frame.
+BATCH_TAG: Final = "b1"
+
+#: Wire code of each phase. Codes are never reordered or reused; new members get new ones.
+PHASE_CODES: Final[Mapping[Phase, int]] = MappingProxyType(
+    {Phase.DOMAIN_GENERATION: 0, Phase.DNS_VALIDATION: 1, Phase.HTTP_VALIDATION: 2}
+)
+#: Wire code of each status, under the same rule.
+STATUS_CODES: Final[Mapping[PhaseStatus, int]] = MappingProxyType(
+    {
+        PhaseStatus.PENDING: 0,
+        PhaseStatus.RUNNING: 1,
+        PhaseStatus.PAUSED: 2,
+        PhaseStatus.COMPLETED: 3,
+        PhaseStatus.FAILED: 4,
+        PhaseStatus.CANCELLED: 5,
+    }
+)
+#: The phase of each wire code.
+PHASE_BY_CODE: Final[Mapping[int, Phase]] = MappingProxyType(
+    {code: phase for phase, code in PHASE_CODES.items()}
+)
+#: The status of each wire code.
+STATUS_BY_CODE: Final[Mapping[int, PhaseStatus]] = MappingProxyType(
+    {code: status for status, code in STATUS_CODES.items()}
+)
+
+FieldKind = Literal["uuid", "phase", "status", "percent", "count", "timestamp", "reason"]
+
+
+@attrs.frozen
+class WireField:
+    """One field of a message: its attribute, kind, verbose name and meaning.
+
+    ``verbose`` is the key inside the verbose envelope's ``data``; ``None`` for the
+    timestamp, which the envelope carries at its top level as RFC 3339 text.
+    """
+
+    name: str
+    kind: FieldKind
+    verbose: str | None
+    doc: str
+
+
+#: Fields of a progress message, in compact wire order (after the tag).
+PROGRESS_FIELDS: Final[tuple[WireField, ...]] = (
+    WireField("campaign_id", "uuid", "campaignId", "campaign UUID, canonical lower-case text"),
+    WireField("phase", "phase", "currentPhase", "current phase (code in compact frames)"),
+    WireField("status", "status", "phaseStatus", "status of that phase (code in compact frames)"),
+    WireField("progress", "percent", "progressPercent", "percent done, 0..100"),
+    WireField("processed", "count", "processedItems", "items processed so far"),
+    WireField("total", "count", "totalItems", "items in the phase; processed <= total"),
+    WireField("successful", "count", "successfulItems", "processed items that succeeded"),
+    WireField("failed", "count", "failedItems", "processed items that failed"),
+    WireField("sequence", "count", "sequence", "per-campaign message number"),
+    WireField("timestamp_ms", "timestamp", None, "milliseconds since the Unix epoch"),
+)
+#: Fields of a transition message, in compact wire order (after the tag).
+TRANSITION_FIELDS: Final[tuple[WireField, ...]] = (
+    WireField("campaign_id", "uuid", "campaignId", "campaign UUID, canonical lower-case text"),
+    WireField("previous_phase", "phase", "previousPhase", "phase that completed"),
+    WireField("phase", "phase", "newPhase", "phase moved to; later than previous_phase"),
+    WireField("status", "status", "newStatus", "status of the new phase"),
+    WireField("reason", "reason", "triggerReason", "why, 1..500 characters, stripped"),
+    WireField("sequence", "count", "sequence", "per-campaign message number"),
+    WireField("timestamp_ms", "timestamp", None, "milliseconds since the Unix epoch"),
+)
+
+
+def _to_sequence(value: int) -> int:
+    return check_int(value, "sequence", maximum=MAX_INTEGER)
+
+
+def to_timestamp(value: int) -> int:
+    """The converter of every record's ``timestamp_ms`` field."""
+    return check_int(value, "timestamp_ms", maximum=MAX_TIMESTAMP_MS)
+
+
+def _to_previous_phase(value: Phase | str) -> Phase:
+    return coerce_member(Phase, value, "previous_phase")
+
+
+def _to_processed(value: int) -> int:
+    return check_int(value, "processed", maximum=MAX_INTEGER)
+
+
+def _to_total(value: int) -> int:
+    return check_int(value, "total", maximum=MAX_INTEGER)
+
+
+def _to_successful(value: int) -> int:
+    return check_int(value, "successful", maximum=MAX_INTEGER)
+
+
+def _to_failed(value: int) -> int:
+    return check_int(value, "failed", maximum=MAX_INTEGER)
+
+
+@attrs.frozen(weakref_slot=False)
+class ProgressMessage:
+    """A progress update of one campaign's current phase.
+
+    Counts are ints (never bools) in 0..2**53-1 with ``processed <= total`` and
+    ``successful + failed <= processed``; ``progress`` is a finite percentage;
+    ``sequence`` numbers the campaign's messages; ``timestamp_ms`` is milliseconds since
+    the epoch, at most :data:`~phasekit.codec.MAX_TIMESTAMP_MS`. ``campaign_id`` accepts a
+    :class:`uuid.UUID` or its canonical text.
+
+    >>> import uuid
+    >>> message = ProgressMessage(uuid.UUID(int=7), "dns_validation", "running", 40.0, 4, 10)
+    >>> message.processed, message.total, message.status
+    (4, 10, <PhaseStatus.RUNNING: 'running'>)
+    """
+
+    campaign_id: uuid.UUID = attrs.field(converter=check_uuid)
+    phase: Phase = attrs.field(converter=to_phase, repr=member_repr)
+    status: PhaseStatus = attrs.field(converter=to_status, repr=member_repr)
+    progress: float = attrs.field(converter=check_progress)
+    processed: int = attrs.field(converter=_to_processed)
+    total: int = attrs.field(converter=_to_total)
+    successful: int = attrs.field(default=0, converter=_to_successful)
+    failed: int = attrs.field(default=0, converter=_to_failed)
+    sequence: int = attrs.field(default=0, converter=_to_sequence)
+    timestamp_ms: int = attrs.field(default=0, converter=to_timestamp)
+
+    def __attrs_post_init__(self) -> None:
+        if self.processed > self.total:
+            raise InvalidValue(
+                f"processed ({self.processed}) must not exceed total ({self.total})",
+                field="processed",
+                value=self.processed,
+            )
+        if self.successful + self.failed > self.processed:
+            raise InvalidValue(
+                f"successful + failed ({self.successful} + {self.failed}) must not exceed "
+                f"processed ({self.processed})",
+                field="successful",
+                value=self.successful,
+            )
+
+    @property
+    def state(self) -> PhaseState:
+        """The :class:`~phasekit.PhaseState` this message reports."""
+        return PhaseState(self.phase, self.status, self.progress)
+
+
+@attrs.frozen(weakref_slot=False)
+class TransitionMessage:
+    """The notice that a campaign moved on from ``previous_phase`` to ``phase``.
+
+    ``previous_phase`` comes before ``phase`` in pipeline order; ``status`` is the new
+    phase's status; ``reason`` follows the rules of :func:`~phasekit.transition_to`
+    (stripped, 1..500 characters).
+    """
+
+    campaign_id: uuid.UUID = attrs.field(converter=check_uuid)
+    previous_phase: Phase = attrs.field(converter=_to_previous_phase, repr=member_repr)
+    phase: Phase = attrs.field(converter=to_phase, repr=member_repr)
+    status: PhaseStatus = attrs.field(converter=to_status, repr=member_repr)
+    reason: str = attrs.field(converter=check_reason)
+    sequence: int = attrs.field(default=0, converter=_to_sequence)
+    timestamp_ms: int = attrs.field(default=0, converter=to_timestamp)
+
+    def __attrs_post_init__(self) -> None:
+        if PHASE_ORDER[self.previous_phase] >= PHASE_ORDER[self.phase]:
+            raise InvalidValue(
+                f"previous_phase ({self.previous_phase.value}) must come before phase "
+                f"({self.phase.value}) in pipeline order",
+                field="previous_phase",
+                value=self.previous_phase,
+            )
+
+
+#: Either kind of message.
+Message: TypeAlias = ProgressMessage | TransitionMessage
+
+#: A typical progress update (a random campaign id, a 13-digit timestamp, counts in the
+#: millions), the example of the docs, the generated schemas and the benchmarks.
+EXAMPLE_PROGRESS: Final = ProgressMessage(
+    uuid.UUID("9b2e4c1a-7f3d-4e8a-b5c6-0d1e2f3a4b5c"),
+    Phase.DNS_VALIDATION,
+    PhaseStatus.RUNNING,
+    61.72,
+    1_234_567,
+    2_000_000,
+    1_200_000,
+    34_567,
+    12_345,
+    1_764_331_200_123,
+)
+#: A typical phase-transition notice, for the same uses.
+EXAMPLE_TRANSITION: Final = TransitionMessage(
+    EXAMPLE_PROGRESS.campaign_id,
+    Phase.DOMAIN_GENERATION,
+    Phase.DNS_VALIDATION,
+    PhaseStatus.PENDING,
+    "2,000,000 domains generated",
+    12_346,
+    1_764_331_260_000,
+)
+
+
+def check_message(value: object) -> Message:
+    """Return ``value`` if it is a message, else raise :class:`~phasekit.InvalidValue`."""
+    if type(value) is ProgressMessage or type(value) is TransitionMessage:
+        return value
+    raise InvalidValue(
+        f"message must be a ProgressMessage or TransitionMessage; got {shown(value)}",
+        field="message",
+        value=value,
+    )
+
+
+# --- envelopes ------------------------------------------------------------------------
+
+#: ``type`` of the verbose envelope of a progress message.
+PROGRESS_TYPE: Final = "campaign.progress"
+#: ``type`` of the verbose envelope of a transition message.
+TRANSITION_TYPE: Final = "campaign.phase.transition"
+#: ``type`` of the legacy progress envelope.
+LEGACY_PROGRESS_TYPE: Final = "campaign_progress"
+
+#: The legacy envelope's top-level keys, in the order they are written: the attribute
+#: of the codec's record of the envelope, and the key. ``id``, ``message`` and ``error``
+#: are optional when read; ``message`` and ``error`` are never written.
+LEGACY_ENVELOPE_KEYS: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "message_id": "id",
+        "timestamp": "timestamp",
+        "type": "type",
+        "sequence": "sequenceNumber",
+        "campaign_id": "campaignId",
+        "data": "data",
+        "message": "message",
+        "error": "error",
+    }
+)
+#: The keys inside the legacy envelope's ``data``, in the order they are written: the
+#: :class:`ProgressMessage` field each carries, and the key.
+LEGACY_DATA_KEYS: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "progress": "progressPercentage",
+        "status": "status",
+        "phase": "phase",
+        "processed": "processedItems",
+        "total": "totalItems",
+    }
+)
