@@ -19,6 +19,8 @@ import attrs
 
 from phasekit._checks import (
     MAX_INTEGER,
+    MAX_PROGRESS,
+    MAX_REASON_LENGTH,
     MAX_TIMESTAMP_MS,
     check_int,
     check_progress,
@@ -117,7 +119,7 @@ PROGRESS_FIELDS: Final[tuple[WireField, ...]] = (
     WireField("campaign_id", "uuid", "campaignId", "campaign UUID, canonical lower-case text"),
     WireField("phase", "phase", "currentPhase", "current phase (code in compact frames)"),
     WireField("status", "status", "phaseStatus", "status of that phase (code in compact frames)"),
-    WireField("progress", "percent", "progressPercent", "percent done, 0..100"),
+    WireField("progress", "percent", "progressPercent", f"percent done, 0..{MAX_PROGRESS:g}"),
     WireField("processed", "count", "processedItems", "items processed so far"),
     WireField("total", "count", "totalItems", "items in the phase; processed <= total"),
     WireField("successful", "count", "successfulItems", "processed items that succeeded"),
@@ -131,7 +133,9 @@ TRANSITION_FIELDS: Final[tuple[WireField, ...]] = (
     WireField("previous_phase", "phase", "previousPhase", "phase that completed"),
     WireField("phase", "phase", "newPhase", "phase moved to; later than previous_phase"),
     WireField("status", "status", "newStatus", "status of the new phase"),
-    WireField("reason", "reason", "triggerReason", "why, 1..500 characters, stripped"),
+    WireField(
+        "reason", "reason", "triggerReason", f"why, 1..{MAX_REASON_LENGTH} characters, stripped"
+    ),
     WireField("sequence", "count", "sequence", "per-campaign message number"),
     WireField("timestamp_ms", "timestamp", None, "milliseconds since the Unix epoch"),
 )

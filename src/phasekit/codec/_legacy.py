@@ -11,6 +11,7 @@ format's converter does.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Final, TypeVar
 
 import attrs
@@ -85,6 +86,19 @@ def _legacy_type(value: object, _: object) -> str:
 _DATA_KEYS: Final = sorted(LEGACY_DATA_KEYS.values())
 
 
+def _objects_only(
+    structure: Callable[..., object],
+) -> Callable[[object, type], object]:
+    """Wrap the structure hook of ``data`` so that a non-object is named plainly."""
+
+    def structure_data(value: object, cls: type) -> object:
+        if type(value) is not dict:
+            raise DecodeError(f"must be an object with exactly {_DATA_KEYS}; got {shown(value)}")
+        return structure(value, cls)
+
+    return structure_data
+
+
 def _make_converter() -> cattrs.Converter:
     converter = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
     converter.register_structure_hook(str, _strict_str)
@@ -105,15 +119,8 @@ def _make_converter() -> cattrs.Converter:
             _cattrs_forbid_extra_keys=True,
             **names_in,  # type: ignore[arg-type]
         )
-        converter.register_structure_hook(cls, structure)
-    data_structure = converter.get_structure_hook(_LegacyData)
-
-    def structure_data(value: object, cls: type[_LegacyData]) -> _LegacyData:
-        if type(value) is not dict:
-            raise DecodeError(f"must be an object with exactly {_DATA_KEYS}; got {shown(value)}")
-        return data_structure(value, cls)  # type: ignore[no-any-return]
-
-    converter.register_structure_hook(_LegacyData, structure_data)
+        hook = _objects_only(structure) if cls is _LegacyData else structure
+        converter.register_structure_hook(cls, hook)
     return converter
 
 
@@ -126,6 +133,8 @@ def _describe(exception: BaseException, kind: type | None) -> str:
         if exception.cl is _LegacyData:
             return f"must be an object with exactly {_DATA_KEYS}; got unexpected {extra}"
         return f"keys: unexpected {extra}"
+    if isinstance(exception, KeyError):
+        return "is missing"
     return describe_exception(exception, kind)
 
 
