@@ -181,7 +181,7 @@ def encode_legacy(message: ProgressMessage, *, message_id: uuid.UUID) -> bytes:
 def decode_legacy(
     data: bytes | bytearray | memoryview | str, *, max_bytes: int = DEFAULT_MAX_BYTES
 ) -> ProgressMessage:
-    """Return the :class:`ProgressMessage` of a legacy ``campaign_progress`` envelope.
+    """Return the :class:`~phasekit.ProgressMessage` of a legacy ``campaign_progress`` envelope.
 
     ``data.phase`` and ``data.status`` are legacy strings, mapped with
     ``DEFAULT_MAPPING`` (an unknown one is a :class:`~phasekit.DecodeError`);
