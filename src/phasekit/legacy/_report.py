@@ -86,7 +86,7 @@ class MappingReport:
         for column, counts in zip(_COLUMNS, (type_counts, status_counts), strict=True):
             pairs = counts.items() if isinstance(counts, Mapping) else counts
             for value, count in pairs:
-                report.add(column, value, check_int(count, "count", unit=f" (for {shown(value)})"))
+                report._add(column, value, check_int(count, "count", unit=f" (for {shown(value)})"))
         report._null_progress = check_int(null_progress, "null_progress")
         return report
 
@@ -105,7 +105,7 @@ class MappingReport:
                 value=self,
             )
 
-    def add(self, column: LegacyColumn, value: object, count: int) -> None:
+    def _add(self, column: LegacyColumn, value: object, count: int) -> None:
         """Count ``count`` more rows whose ``column`` holds ``value``, mappable or not."""
         if type(value) is str and self.mapping.target(column, value) is not None:
             values = self._values[column]
