@@ -338,3 +338,46 @@ def test_fallback_values_stay_on_the_fast_path_and_are_counted() -> None:
     out = list(map_legacy_rows(rows, mapping=PLAN_MAPPING, report=report))
     assert out == [(P.DOMAIN_GENERATION, S.PENDING, 3.0)] * 3
     assert report.lossy == {("campaign_type", "weird"): 3, ("status", "odd"): 3}
+
+
+def test_rows_are_numbered_within_each_call_even_when_a_report_is_shared() -> None:
+    report = MappingReport()
+    good = [("dns_validation", "running", 1.0)] * 3
+    first = map_legacy_rows(good, report=report)
+    second = map_legacy_rows([good[0], ("dns_validation", "x", 1.0)], report=report)
+    next(second)
+    next(first)
+    next(first)
+    with pytest.raises(MappingError, match="in row 1") as caught:
+        next(second)
+    assert caught.value.row == 1
+    assert report.rows == 3
+
+
+def test_the_report_hands_out_one_counter_per_pair() -> None:
+    report = MappingReport()
+    report.bind(DEFAULT_MAPPING)
+    counter = report.pair_count("dns_validation", "queued", 0)
+    assert report.pair_count("dns_validation", "queued", 5) is counter
+    assert (counter.phase, counter.status, counter.rows, counter.null_progress) == (
+        P.DNS_VALIDATION,
+        S.PENDING,
+        0,
+        0,
+    )
+    counter.rows += 2
+    counter.null_progress += 1
+    assert (report.rows, report.null_progress) == (2, 1)
+    assert report.lossy == {("status", "queued"): 2}
+    assert report.status_counts == {"queued": 2}
+    with pytest.raises(MappingError, match="unknown status 'x' in row 7") as caught:
+        report.pair_count("dns_validation", "x", 7)
+    assert caught.value.row == 7
+    assert report.rows == 2
+
+
+def test_report_from_counts_names_a_bad_count() -> None:
+    with pytest.raises(InvalidValue, match=r"count must be an int >= 0 \(for 'x'\); got -1"):
+        MappingReport.from_counts({"x": -1}, {})
+    with pytest.raises(InvalidValue, match="null_progress must be an int >= 0; got True"):
+        MappingReport.from_counts({}, {}, null_progress=True)

@@ -331,8 +331,9 @@ def test_bad_batch_size_and_mapping_are_refused() -> None:
         migration_sql("sqlite", batch_size=10)
     with pytest.raises(InvalidValue):
         migration_sql("sqlite", mapping="plan")  # type: ignore[arg-type]
-    with pytest.raises(InvalidValue):
-        rollback_sql("sqlite", mapping="plan")  # type: ignore[arg-type]
+    # rollback_sql takes no mapping: the backup makes the rollback exact whatever mapping.
+    with pytest.raises(TypeError, match="mapping"):
+        rollback_sql("sqlite", mapping=PLAN_MAPPING)  # type: ignore[call-arg]
 
 
 def test_script_text_names_every_step() -> None:
@@ -344,3 +345,10 @@ def test_script_text_names_every_step() -> None:
     assert "run only when" in rollback_sql("sqlite").to_sql()
     with pytest.raises(InvalidValue, match="no step 'nope'"):
         script.step("nope")
+
+
+def test_batch_size_errors_name_the_rule() -> None:
+    with pytest.raises(InvalidValue, match="batch_size must be an int >= 1; got 0"):
+        migration_sql("postgresql", batch_size=0)
+    with pytest.raises(InvalidValue, match="batch_size is only for postgresql; got 10 for sqlite"):
+        migration_sql("sqlite", batch_size=10)

@@ -11,18 +11,7 @@ private module that defines it; import from ``phasekit`` only.
 
 from __future__ import annotations
 
-from phasekit._legacy import (
-    DEFAULT_MAPPING,
-    LEGACY_CAMPAIGN_TYPES,
-    LEGACY_STATUSES,
-    PLAN_MAPPING,
-    LegacyColumn,
-    LegacyMapping,
-    MappingReport,
-    map_legacy,
-    map_legacy_rows,
-    to_legacy,
-)
+from phasekit._diagram import lifecycle_mermaid
 from phasekit._lifecycle import (
     PHASE_TRANSITION_FROM,
     PHASE_TRANSITION_STATUS,
@@ -36,17 +25,10 @@ from phasekit._lifecycle import (
     transition_to,
     with_progress,
 )
-from phasekit._machine import (
-    lifecycle_edges,
-    lifecycle_machine,
-    lifecycle_mermaid,
-    state_name,
-    transition_trigger,
-)
+from phasekit._machine import lifecycle_edges, lifecycle_machine, state_name, transition_trigger
 from phasekit._messages import Message, ProgressMessage, TransitionMessage
 from phasekit._model import Event, Phase, PhaseState, PhaseStatus, PhaseTransition
 from phasekit._progress import ProgressThrottle, ProgressView
-from phasekit._sql import Dialect, MigrationScript, MigrationStep, migration_sql, rollback_sql
 from phasekit.errors import (
     DecodeError,
     InvalidProgress,
@@ -55,6 +37,19 @@ from phasekit.errors import (
     MappingError,
     PhasekitError,
 )
+from phasekit.legacy import (
+    DEFAULT_MAPPING,
+    LEGACY_CAMPAIGN_TYPES,
+    LEGACY_STATUSES,
+    PLAN_MAPPING,
+    LegacyColumn,
+    LegacyMapping,
+    MappingReport,
+    map_legacy,
+    map_legacy_rows,
+    to_legacy,
+)
+from phasekit.sql import Dialect, MigrationScript, MigrationStep, migration_sql, rollback_sql
 
 __version__ = "0.1.0"
 

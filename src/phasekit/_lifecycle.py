@@ -30,7 +30,14 @@ from typing import Final
 
 import attrs
 
-from phasekit._checks import MAX_PROGRESS, check_progress, check_reason, coerce_member, shown
+from phasekit._checks import (
+    MAX_PROGRESS,
+    check_instance,
+    check_progress,
+    check_reason,
+    coerce_member,
+    shown,
+)
 from phasekit._model import (
     PHASE_ORDER,
     Event,
@@ -111,14 +118,6 @@ def _sorted_names(members: frozenset[Event] | tuple[Phase, ...]) -> str:
     return ", ".join(sorted(member.value for member in members)) or "none"
 
 
-def _require_state(state: object) -> PhaseState:
-    if not isinstance(state, PhaseState):
-        raise InvalidValue(
-            f"state must be a PhaseState; got {shown(state)}", field="state", value=state
-        )
-    return state
-
-
 def initial_state(phase: Phase | str = Phase.DOMAIN_GENERATION) -> PhaseState:
     """Return the state of a new campaign that starts at ``phase``: pending, 0 % done.
 
@@ -155,7 +154,7 @@ def apply_event(state: PhaseState, event: Event | str) -> PhaseState:
 
 
 def _event_error(state: object, event: object) -> InvalidTransition:
-    checked = _require_state(state)
+    checked = check_instance(state, PhaseState, "state")
     allowed = _sorted_names(_EVENTS[checked.status])
     if isinstance(event, Event):
         shown_event = f"'{event.value}'"
@@ -177,7 +176,7 @@ def available_events(state: PhaseState) -> frozenset[Event]:
     >>> sorted(available_events(initial_state()))
     [<Event.CANCEL: 'cancel'>, <Event.START: 'start'>]
     """
-    return _EVENTS[_require_state(state).status]
+    return _EVENTS[check_instance(state, PhaseState, "state").status]
 
 
 def available_transitions(state: PhaseState) -> tuple[Phase, ...]:
@@ -189,7 +188,7 @@ def available_transitions(state: PhaseState) -> tuple[Phase, ...]:
     >>> [phase.value for phase in available_transitions(done)]
     ['dns_validation', 'http_validation']
     """
-    checked = _require_state(state)
+    checked = check_instance(state, PhaseState, "state")
     if checked.status is PHASE_TRANSITION_FROM:
         return _LATER[checked.phase]
     return _NO_PHASES
@@ -217,7 +216,7 @@ def transition_to(state: PhaseState, target: Phase | str, reason: str) -> PhaseT
     >>> str(change.current), change.reason
     ('http_validation/pending', 'domains ready')
     """
-    checked = _require_state(state)
+    checked = check_instance(state, PhaseState, "state")
     allowed = available_transitions(checked)
     try:
         phase = coerce_member(Phase, target, "target")
@@ -251,7 +250,7 @@ def with_progress(state: PhaseState, progress: float) -> PhaseState:
     >>> with_progress(running, 12.5).progress
     12.5
     """
-    checked = _require_state(state)
+    checked = check_instance(state, PhaseState, "state")
     value = check_progress(progress)
     if checked.status is not _S.RUNNING:
         raise InvalidProgress(

@@ -1,8 +1,9 @@
-"""The lifecycle as a ``transitions`` Machine, and as a Mermaid diagram.
+"""The lifecycle as a ``transitions`` Machine: its states, triggers and edges.
 
-Both are generated from the table in :mod:`phasekit._lifecycle`. The Machine is for
-teams that want pytransitions' callbacks and introspection; phasekit's own functions
-never go through it, because a table lookup is much faster than a Machine trigger.
+Generated from the table in :mod:`phasekit._lifecycle`. The Machine is for teams that
+want pytransitions' callbacks and introspection; phasekit's own functions never go
+through it, because a table lookup is much faster than a Machine trigger. The Mermaid
+diagram is read off this Machine in :mod:`phasekit._diagram`.
 """
 
 from __future__ import annotations
@@ -17,15 +18,12 @@ from phasekit._lifecycle import (
     PHASE_TRANSITION_STATUS,
     STATUS_RULES,
     available_transitions,
-    initial_state,
-    is_terminal,
 )
 from phasekit._model import Phase, PhaseState, PhaseStatus
 
 __all__ = [
     "lifecycle_edges",
     "lifecycle_machine",
-    "lifecycle_mermaid",
     "state_name",
     "transition_trigger",
 ]
@@ -104,35 +102,3 @@ def lifecycle_machine() -> Machine:
         initial=None,
         auto_transitions=False,
     )
-
-
-def _node(name: str) -> str:
-    return name.replace("/", "__")
-
-
-def lifecycle_mermaid() -> str:
-    """Return the lifecycle as a Mermaid ``stateDiagram-v2``, read off the Machine.
-
-    Each phase is a box holding its six statuses; arrows inside a box are status events,
-    arrows between boxes are phase transitions, ``[*]`` marks where a campaign may start
-    and where it ends.
-    """
-    machine = lifecycle_machine()
-    lines = ["stateDiagram-v2", "    direction LR"]
-    for phase in Phase:
-        lines.append(f"    state {phase.value} {{")
-        for status in PhaseStatus:
-            name = state_name(phase, status)
-            lines.append(f"        {_node(name)}: {status.value}")
-        lines.append("    }")
-    for phase in Phase:
-        lines.append(f"    [*] --> {_node(str(initial_state(phase)))}")
-    for trigger, event in machine.events.items():
-        for source, transitions in event.transitions.items():
-            for transition in transitions:
-                lines.append(f"    {_node(source)} --> {_node(str(transition.dest))}: {trigger}")
-    for phase in Phase:
-        for status in PhaseStatus:
-            if is_terminal(PhaseState(phase, status)):
-                lines.append(f"    {_node(state_name(phase, status))} --> [*]")
-    return "\n".join(lines) + "\n"

@@ -130,7 +130,7 @@ def _run(arguments: argparse.Namespace) -> str:
                 batch_size=arguments.batch_size,
             )
         else:
-            script = rollback_sql(arguments.dialect, mapping=mapping, table=arguments.table)
+            script = rollback_sql(arguments.dialect, table=arguments.table)
         return script.to_sql()
     if arguments.command == "diagram":
         return lifecycle_mermaid()

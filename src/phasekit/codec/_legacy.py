@@ -20,7 +20,7 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 
 from phasekit._checks import check_instance, shown
 from phasekit._ids import check_uuid, uuid_text
-from phasekit._legacy import DEFAULT_MAPPING, to_legacy
+from phasekit.legacy import DEFAULT_MAPPING, to_legacy
 from phasekit._messages import (
     LEGACY_DATA_KEYS,
     LEGACY_ENVELOPE_KEYS,

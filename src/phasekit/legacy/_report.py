@@ -1,0 +1,239 @@
+"""``MappingReport``: counts of what a migration did, or would do, to the legacy values.
+
+The report owns its counters. The bulk path (:func:`~phasekit.map_legacy_rows`) asks it
+for the :class:`PairCount` of each ``(campaign_type, status)`` pair it meets and bumps
+that cell's public counts; :meth:`MappingReport.from_counts` fills it from the
+preflight's ``GROUP BY`` counts. Every view (rows, per-value counts, lossy and unknown
+values, the summary) is derived from those counters when it is read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from phasekit._checks import check_instance, check_int, shown
+from phasekit._model import Phase, PhaseStatus
+from phasekit.errors import InvalidValue
+from phasekit.legacy._mapping import LegacyColumn, LegacyMapping, map_value
+from phasekit.legacy._vocabulary import DEFAULT_MAPPING
+
+__all__ = ["MappingReport", "PairCount"]
+
+_COLUMNS: tuple[LegacyColumn, LegacyColumn] = ("campaign_type", "status")
+
+
+class PairCount:
+    """The counter of one ``(campaign_type, status)`` pair, handed out by a report.
+
+    ``phase`` and ``status`` are what the pair maps to; whoever maps a row of the pair
+    adds 1 to ``rows``, and 1 to ``null_progress`` when its progress was NULL.
+    """
+
+    __slots__ = ("null_progress", "phase", "rows", "status")
+
+    def __init__(self, phase: Phase, status: PhaseStatus) -> None:
+        self.phase = phase
+        self.status = status
+        self.rows = 0
+        self.null_progress = 0
+
+
+class MappingReport:
+    """What a migration did, or would do, to the legacy values: counts to show an operator.
+
+    Pass one to :func:`map_legacy_rows` and it is updated as rows are consumed, or build
+    one from the preflight counts with :meth:`from_counts` before any data changes.
+
+    ``rows`` is the number of rows counted, ``null_progress`` how many had a NULL
+    progress (mapped to 0.0), ``lossy`` maps each ``(column, legacy value)`` that a
+    rollback cannot restore exactly to its count, and ``unknown`` each value the mapping
+    cannot map at all (no fallback) to its count.
+    """
+
+    __slots__ = ("_mapping", "_null_progress", "_pairs", "_unknown", "_values")
+
+    def __init__(self) -> None:
+        self._mapping: LegacyMapping | None = None
+        # The counter of each (campaign_type, status) pair met by the bulk path.
+        self._pairs: dict[tuple[str, str], PairCount] = {}
+        # Mappable values counted by from_counts, per column; and unmappable ones.
+        self._values: dict[LegacyColumn, dict[str, int]] = {column: {} for column in _COLUMNS}
+        self._unknown: dict[tuple[LegacyColumn, str], int] = {}
+        self._null_progress = 0
+
+    @classmethod
+    def from_counts(
+        cls,
+        type_counts: Mapping[str, int] | Iterable[tuple[str, int]],
+        status_counts: Mapping[str, int] | Iterable[tuple[str, int]],
+        *,
+        null_progress: int = 0,
+        mapping: LegacyMapping = DEFAULT_MAPPING,
+    ) -> MappingReport:
+        """Build a report from distinct-value counts, as the preflight ``GROUP BY`` returns.
+
+        ``type_counts`` and ``status_counts`` are mappings of value to count or the
+        ``(value, count)`` rows themselves. Unknown values are listed in ``unknown``,
+        not raised.
+
+        >>> report = MappingReport.from_counts({"dns_validation": 3}, [("queued", 2), ("x", 1)])
+        >>> report.lossy, report.unknown
+        ({('status', 'queued'): 2}, {('status', 'x'): 1})
+        """
+        check_instance(mapping, LegacyMapping, "mapping")
+        report = cls()
+        report.bind(mapping)
+        for column, counts in zip(_COLUMNS, (type_counts, status_counts), strict=True):
+            pairs = counts.items() if isinstance(counts, Mapping) else counts
+            for value, count in pairs:
+                report._add(column, value, check_int(count, "count", unit=f" (for {shown(value)})"))
+        report._null_progress = check_int(null_progress, "null_progress")
+        return report
+
+    def bind(self, mapping: LegacyMapping) -> None:
+        """Count rows of ``mapping`` from now on; a report counts rows of one mapping only.
+
+        Binding again to the same mapping does nothing; to another raises
+        :class:`~phasekit.InvalidValue`.
+        """
+        if self._mapping is None:
+            self._mapping = mapping
+        elif self._mapping is not mapping:
+            raise InvalidValue(
+                "a MappingReport counts rows of one mapping; it was already used with another",
+                field="report",
+                value=self,
+            )
+
+    def _add(self, column: LegacyColumn, value: object, count: int) -> None:
+        """Count ``count`` more rows whose ``column`` holds ``value``, mappable or not."""
+        if type(value) is str and self.mapping.target(column, value) is not None:
+            values = self._values[column]
+            values[value] = values.get(value, 0) + count
+        else:
+            key = (column, value if type(value) is str else shown(value))
+            self._unknown[key] = self._unknown.get(key, 0) + count
+
+    def pair_count(self, campaign_type: object, status: object, row: int) -> PairCount:
+        """Return the counter of rows holding ``campaign_type`` and ``status``.
+
+        The counter is created on first use; a value the mapping cannot map raises
+        :class:`~phasekit.MappingError` naming ``row``, and is not counted.
+        """
+        mapping = self.mapping
+        phase = map_value("campaign_type", campaign_type, mapping, row)
+        phase_status = map_value("status", status, mapping, row)
+        key = (str(campaign_type), str(status))  # both strings: map_value accepted them
+        found = self._pairs.get(key)
+        if found is None:
+            found = self._pairs[key] = PairCount(phase, phase_status)
+        return found
+
+    @property
+    def mapping(self) -> LegacyMapping:
+        """The mapping the counts were made under (DEFAULT_MAPPING while nothing is counted)."""
+        return DEFAULT_MAPPING if self._mapping is None else self._mapping
+
+    def _mapped_counts(self, column: LegacyColumn) -> dict[str, int]:
+        """Count of each mappable value of ``column``: known values first, in table order."""
+        counts = dict.fromkeys(self.mapping.table(column), 0)
+        for value, count in self._values[column].items():
+            counts[value] = counts.get(value, 0) + count
+        position = _COLUMNS.index(column)
+        for key, pair in self._pairs.items():
+            counts[key[position]] = counts.get(key[position], 0) + pair.rows
+        return {value: count for value, count in counts.items() if count}
+
+    @property
+    def rows(self) -> int:
+        """The number of rows counted."""
+        unknown = sum(n for (column, _), n in self._unknown.items() if column == "campaign_type")
+        return sum(self._mapped_counts("campaign_type").values()) + unknown
+
+    @property
+    def null_progress(self) -> int:
+        """How many counted rows had a NULL progress (mapped to 0.0)."""
+        return self._null_progress + sum(pair.null_progress for pair in self._pairs.values())
+
+    def _counts(self, column: LegacyColumn) -> dict[str, int]:
+        counts = self._mapped_counts(column)
+        for (unknown_column, value), count in self._unknown.items():
+            if unknown_column == column:
+                counts[value] = counts.get(value, 0) + count
+        return counts
+
+    @property
+    def type_counts(self) -> dict[str, int]:
+        """Count of each legacy ``campaign_type`` value."""
+        return self._counts("campaign_type")
+
+    @property
+    def status_counts(self) -> dict[str, int]:
+        """Count of each legacy ``status`` value."""
+        return self._counts("status")
+
+    @property
+    def lossy(self) -> dict[tuple[LegacyColumn, str], int]:
+        """Count of each ``(column, value)`` that a rollback cannot restore exactly."""
+        is_lossy = self.mapping.is_lossy
+        return {
+            (column, value): count
+            for column in _COLUMNS
+            for value, count in self._mapped_counts(column).items()
+            if is_lossy(column, value)
+        }
+
+    @property
+    def unknown(self) -> dict[tuple[LegacyColumn, str], int]:
+        """Count of each ``(column, value)`` the mapping cannot map (it has no fallback)."""
+        return dict(self._unknown)
+
+    def summary(self) -> str:
+        """Return the report as readable text: unknown and lossy values first.
+
+        >>> counts = {"archived": 2, "failed": 3}
+        >>> print(MappingReport.from_counts({"dns_validation": 5}, counts).summary())
+        5 rows; 0 with NULL progress (mapped to 0.0)
+        unknown values (migration would fail on these rows): none
+        lossy values (a rollback cannot restore them exactly): 2 rows
+          status 'archived': 2 rows -> completed (rolls back as 'completed')
+        campaign_type: dns_validation 5 -> dns_validation
+        status: archived 2 -> completed, failed 3 -> failed
+        """
+        mapping = self.mapping
+        lines = [f"{_rows(self.rows)}; {self.null_progress} with NULL progress (mapped to 0.0)"]
+        unknown, lossy = self.unknown, self.lossy
+        heading = "unknown values (migration would fail on these rows)"
+        lines.append(f"{heading}: {_rows(sum(unknown.values())) if unknown else 'none'}")
+        lines += [f"  {column} {value!r}: {_rows(n)}" for (column, value), n in unknown.items()]
+        heading = "lossy values (a rollback cannot restore them exactly)"
+        lines.append(f"{heading}: {_rows(sum(lossy.values())) if lossy else 'none'}")
+        for (column, value), count in lossy.items():
+            target = mapping.target(column, value)
+            assert target is not None
+            back = mapping.rollback_value(column, target)
+            lines.append(
+                f"  {column} {value!r}: {_rows(count)} -> {target} (rolls back as {back!r})"
+            )
+        for column, counts in (("campaign_type", self.type_counts), ("status", self.status_counts)):
+            shown_counts = ", ".join(
+                f"{value} {count} -> {_target_text(mapping, column, value)}"
+                for value, count in sorted(counts.items())
+            )
+            lines.append(f"{column}: {shown_counts or '-'}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return (
+            f"MappingReport(rows={self.rows}, null_progress={self.null_progress}, "
+            f"lossy={self.lossy!r}, unknown={self.unknown!r})"
+        )
+
+
+def _rows(count: int) -> str:
+    return f"{count:,} row" if count == 1 else f"{count:,} rows"
+
+
+def _target_text(mapping: LegacyMapping, column: LegacyColumn, value: str) -> str:
+    target = mapping.target(column, value)
+    return "?" if target is None else target.value
