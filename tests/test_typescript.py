@@ -267,7 +267,7 @@ def test_the_module_is_the_tables_then_the_runtime_without_its_import() -> None:
     module = schema.typescript()
     assert module.startswith(tables_module())
     assert f'}} from "{TABLES_IMPORT}";' in RUNTIME
-    assert TABLES_IMPORT not in module
+    assert f'from "{TABLES_IMPORT}"' not in module
     assert "import " not in module
     after_import = RUNTIME[RUNTIME.index(f'from "{TABLES_IMPORT}";') :].split("\n", 1)[1]
     assert module.endswith(after_import.lstrip("\n"))

@@ -235,6 +235,7 @@ def typescript() -> str:
     records and envelopes, the lifecycle table with ``availableEvents`` and
     ``availableTransitions``, and ``decodeFrame``, which validates a compact frame
     exactly like :func:`phasekit.codec.decode`. It compiles with ``tsc --strict`` for
-    ES2020, to CommonJS and to ES modules alike.
+    ES2020, to CommonJS and to ES modules alike, and runs where
+    ``String.prototype.isWellFormed`` exists (ES2024: Node 20, current browsers).
     """
     return tables_module() + "\n" + _IMPORT.sub("", runtime_source(), count=1)

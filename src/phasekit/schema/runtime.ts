@@ -1,7 +1,7 @@
 // The hand-written part of phasekit's TypeScript module: the lifecycle functions and the
-// compact-frame decoder. Every table, code and limit comes from the generated part
-// ("./tables"); `phasekit schema --format typescript` writes both as one module, without
-// this import.
+// compact-frame decoder. Every table, code and limit they read comes from the generated
+// part, which this file imports when it stands alone (as phasekit's tests compile it);
+// `phasekit schema --format typescript` writes both parts as one module, without the import.
 import {
   BATCH_TAG,
   DEFAULT_MAX_BATCH,
@@ -163,7 +163,7 @@ function code<Member extends string>(
 }
 
 function percent(value: Json, where: string): number {
-  // An integer is a percentage too: a JavaScript producer writes 100 for 100.0.
+  // An integer is a percentage too: a JavaScript producer writes whole numbers without ".0".
   if (value instanceof JsonNumber && value.value >= 0 && value.value <= MAX_PROGRESS) {
     return value.value;
   }
