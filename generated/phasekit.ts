@@ -3,7 +3,7 @@
 /* eslint-disable */
 
 export const PHASES = ["domain_generation", "dns_validation", "http_validation"] as const;
-/** A processing phase, in pipeline order. */
+/** A processing phase, declared in pipeline order. */
 export type Phase = (typeof PHASES)[number];
 export const PHASE_STATUSES = ["pending", "running", "paused", "completed", "failed", "cancelled"] as const;
 /** The status of the current phase. */
@@ -11,18 +11,6 @@ export type PhaseStatus = (typeof PHASE_STATUSES)[number];
 export const EVENTS = ["start", "pause", "resume", "complete", "fail", "cancel", "retry"] as const;
 /** Something that happens to a phase's status. */
 export type Event = (typeof EVENTS)[number];
-
-export interface PhaseState {
-  readonly phase: Phase;
-  readonly status: PhaseStatus;
-  readonly progress: number;
-}
-
-export interface PhaseTransition {
-  readonly previous: PhaseState;
-  readonly current: PhaseState;
-  readonly reason: string;
-}
 
 export interface StatusRule {
   readonly sources: readonly PhaseStatus[];
@@ -52,29 +40,6 @@ export const TRANSITION_TARGETS: Readonly<Record<Phase, readonly Phase[]>> = {
   dns_validation: ["http_validation"],
   http_validation: [],
 };
-
-/** The events allowed from a state, in declaration order. */
-export function availableEvents(state: { readonly status: PhaseStatus }): Event[] {
-  return EVENTS.filter((event) =>
-    STATUS_RULES.some((rule) => rule.event === event && rule.sources.includes(state.status)),
-  );
-}
-
-/** The phases a state may move on to, in pipeline order (empty unless completed). */
-export function availableTransitions(state: {
-  readonly phase: Phase;
-  readonly status: PhaseStatus;
-}): Phase[] {
-  return state.status === PHASE_TRANSITION_FROM ? [...TRANSITION_TARGETS[state.phase]] : [];
-}
-
-/** Whether nothing at all can happen to a state any more. */
-export function isTerminal(state: {
-  readonly phase: Phase;
-  readonly status: PhaseStatus;
-}): boolean {
-  return availableEvents(state).length === 0 && availableTransitions(state).length === 0;
-}
 
 export interface ProgressMessage {
   readonly kind: "progress";
@@ -155,18 +120,90 @@ export interface TransitionEnvelope {
 
 export const PHASE_CODES: Readonly<Record<Phase, number>> = { domain_generation: 0, dns_validation: 1, http_validation: 2 };
 export const STATUS_CODES: Readonly<Record<PhaseStatus, number>> = { pending: 0, running: 1, paused: 2, completed: 3, failed: 4, cancelled: 5 };
-const PHASE_BY_CODE: ReadonlyMap<number, Phase> = new Map([[0, "domain_generation"], [1, "dns_validation"], [2, "http_validation"]]);
-const STATUS_BY_CODE: ReadonlyMap<number, PhaseStatus> = new Map([[0, "pending"], [1, "running"], [2, "paused"], [3, "completed"], [4, "failed"], [5, "cancelled"]]);
 export const PROGRESS_TAG = "p1";
 export const TRANSITION_TAG = "t1";
 export const BATCH_TAG = "b1";
+export const MAX_PROGRESS = 100.0;
 export const MAX_INTEGER = 9007199254740991;
 export const MAX_TIMESTAMP_MS = 253402300799999;
 export const MAX_REASON_LENGTH = 500;
 export const DEFAULT_MAX_BYTES = 65536;
 export const DEFAULT_MAX_BATCH = 1000;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const STRIPPED = /^[^\u0009\u000a\u000b\u000c\u000d\u001c\u001d\u001e\u001f\u0020\u0085\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000]([\s\S]*[^\u0009\u000a\u000b\u000c\u000d\u001c\u001d\u001e\u001f\u0020\u0085\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000])?$/;
+export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+export const STRIPPED_PATTERN = /^[^\u0009\u000a\u000b\u000c\u000d\u001c\u001d\u001e\u001f\u0020\u0085\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000]([\s\S]*[^\u0009\u000a\u000b\u000c\u000d\u001c\u001d\u001e\u001f\u0020\u0085\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000])?$/;
+
+/** How a frame position is checked. */
+export type FieldKind = "uuid" | "phase" | "status" | "percent" | "count" | "timestamp" | "reason";
+/** One field of a message: its Python name, its key here and its kind. */
+export interface WireField<Key extends string = string> {
+  readonly name: string;
+  readonly key: Key;
+  readonly kind: FieldKind;
+}
+/** The fields of a ProgressMessage, in compact wire order (after the tag). */
+export const PROGRESS_FIELDS: readonly WireField<Exclude<keyof ProgressMessage, "kind">>[] = [
+  { name: "campaign_id", key: "campaignId", kind: "uuid" },
+  { name: "phase", key: "currentPhase", kind: "phase" },
+  { name: "status", key: "phaseStatus", kind: "status" },
+  { name: "progress", key: "progressPercent", kind: "percent" },
+  { name: "processed", key: "processedItems", kind: "count" },
+  { name: "total", key: "totalItems", kind: "count" },
+  { name: "successful", key: "successfulItems", kind: "count" },
+  { name: "failed", key: "failedItems", kind: "count" },
+  { name: "sequence", key: "sequence", kind: "count" },
+  { name: "timestamp_ms", key: "timestampMs", kind: "timestamp" },
+];
+/** The fields of a TransitionMessage, in compact wire order (after the tag). */
+export const TRANSITION_FIELDS: readonly WireField<Exclude<keyof TransitionMessage, "kind">>[] = [
+  { name: "campaign_id", key: "campaignId", kind: "uuid" },
+  { name: "previous_phase", key: "previousPhase", kind: "phase" },
+  { name: "phase", key: "newPhase", kind: "phase" },
+  { name: "status", key: "newStatus", kind: "status" },
+  { name: "reason", key: "triggerReason", kind: "reason" },
+  { name: "sequence", key: "sequence", kind: "count" },
+  { name: "timestamp_ms", key: "timestampMs", kind: "timestamp" },
+];
+
+// The hand-written part of phasekit's TypeScript module: the lifecycle functions and the
+// compact-frame decoder. Every table, code and limit they read comes from the generated
+// part, which this file imports when it stands alone (as phasekit's tests compile it);
+// `phasekit schema --format typescript` writes both parts as one module, without the import.
+/** Where a campaign is: its phase, that phase's status, its progress (0..MAX_PROGRESS). */
+export interface PhaseState {
+  readonly phase: Phase;
+  readonly status: PhaseStatus;
+  readonly progress: number;
+}
+
+/** One change of phase: the state before, the state after and why. */
+export interface PhaseTransition {
+  readonly previous: PhaseState;
+  readonly current: PhaseState;
+  readonly reason: string;
+}
+
+/** The events allowed from a state, in declaration order. */
+export function availableEvents(state: { readonly status: PhaseStatus }): Event[] {
+  return EVENTS.filter((event) =>
+    STATUS_RULES.some((rule) => rule.event === event && rule.sources.includes(state.status)),
+  );
+}
+
+/** The phases a state may move on to, in pipeline order (empty unless completed). */
+export function availableTransitions(state: {
+  readonly phase: Phase;
+  readonly status: PhaseStatus;
+}): Phase[] {
+  return state.status === PHASE_TRANSITION_FROM ? [...TRANSITION_TARGETS[state.phase]] : [];
+}
+
+/** Whether nothing at all can happen to a state any more. */
+export function isTerminal(state: {
+  readonly phase: Phase;
+  readonly status: PhaseStatus;
+}): boolean {
+  return availableEvents(state).length === 0 && availableTransitions(state).length === 0;
+}
 
 /** Thrown by the decoders for any input the Python decoder refuses. */
 export class DecodeError extends Error {
@@ -176,9 +213,7 @@ export class DecodeError extends Error {
   }
 }
 
-/** A parsed JSON value; numbers remember whether they were written as integers. */
-type Json = null | boolean | string | JsonNumber | Json[] | { [key: string]: Json };
-
+/** A JSON number, and whether it was written as an integer (`12`, not `12.0` or `1.2e1`). */
 class JsonNumber {
   constructor(
     readonly value: number,
@@ -186,247 +221,149 @@ class JsonNumber {
   ) {}
 }
 
-const WHITESPACE = " \t\n\r";
-const NUMBER = /-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/y;
-const MAX_DEPTH = 1024;
+/** What `JSON.parse` returns, with each number kept as a JsonNumber. */
+type Json = null | boolean | string | JsonNumber | Json[] | { [key: string]: Json };
 
-/** A strict JSON parser that, like the Python decoder, keeps ints and floats apart. */
-class Parser {
-  private position = 0;
+// In valid JSON, a token outside a string that starts like a number is a number.
+const TOKEN = /"(?:[^"\\]|\\[\s\S])*"|-?[0-9][0-9.eE+-]*/g;
 
-  constructor(private readonly text: string) {}
-
-  parse(): Json {
-    const value = this.value(0);
-    this.skip();
-    if (this.position !== this.text.length) {
-      this.fail("trailing characters");
-    }
-    return value;
-  }
-
-  private fail(why: string): never {
-    throw new DecodeError(`frame is not valid JSON: ${why} at ${this.position}`);
-  }
-
-  private skip(): void {
-    while (this.position < this.text.length && WHITESPACE.includes(this.text[this.position])) {
-      this.position += 1;
+/**
+ * Parse with `JSON.parse`, keeping whether each number was written as an integer: the
+ * Python decoder refuses `12.0` where an int belongs. The reviver meets the numbers of
+ * arrays in document order, the order of their tokens; frames hold no objects (the shape
+ * checks refuse any), so only arrays matter.
+ */
+function parseJson(text: string): Json {
+  const integers: boolean[] = [];
+  for (const [token] of text.matchAll(TOKEN)) {
+    if (token[0] !== '"') {
+      integers.push(!/[.eE]/.test(token));
     }
   }
-
-  private value(depth: number): Json {
-    if (depth > MAX_DEPTH) {
-      this.fail("nested too deep");
-    }
-    this.skip();
-    const char = this.text[this.position];
-    if (char === "[") {
-      return this.array(depth);
-    }
-    if (char === "{") {
-      return this.object(depth);
-    }
-    if (char === '"') {
-      return this.string();
-    }
-    for (const [word, value] of [["true", true], ["false", false], ["null", null]] as const) {
-      if (this.text.startsWith(word, this.position)) {
-        this.position += word.length;
-        return value;
-      }
-    }
-    return this.number();
-  }
-
-  /** Read the items of an array or object up to `close`, calling `item` for each. */
-  private items(close: string, item: () => void): void {
-    this.position += 1;
-    this.skip();
-    if (this.text[this.position] === close) {
-      this.position += 1;
-      return;
-    }
-    for (;;) {
-      item();
-      this.skip();
-      const char = this.text[this.position];
-      this.position += 1;
-      if (char === close) {
-        return;
-      }
-      if (char !== ",") {
-        this.fail(`expected , or ${close}`);
-      }
-    }
-  }
-
-  private array(depth: number): Json[] {
-    const items: Json[] = [];
-    this.items("]", () => items.push(this.value(depth + 1)));
-    return items;
-  }
-
-  private object(depth: number): { [key: string]: Json } {
-    const entries: { [key: string]: Json } = {};
-    this.items("}", () => {
-      this.skip();
-      if (this.text[this.position] !== '"') {
-        this.fail("expected a key");
-      }
-      const key = this.string();
-      this.skip();
-      if (this.text[this.position] !== ":") {
-        this.fail("expected :");
-      }
-      this.position += 1;
-      entries[key] = this.value(depth + 1);
-    });
-    return entries;
-  }
-
-  private string(): string {
-    this.position += 1;
-    let result = "";
-    for (;;) {
-      if (this.position >= this.text.length) {
-        this.fail("unterminated string");
-      }
-      const code = this.text.charCodeAt(this.position);
-      if (code === 0x22) {
-        this.position += 1;
-        return result;
-      }
-      if (code < 0x20) {
-        this.fail("control character in string");
-      }
-      if (code === 0x5c) {
-        result += this.escape();
-        continue;
-      }
-      if (code >= 0xd800 && code <= 0xdbff) {
-        const next = this.text.charCodeAt(this.position + 1);
-        if (!(next >= 0xdc00 && next <= 0xdfff)) {
-          this.fail("lone surrogate");
-        }
-        result += this.text.slice(this.position, this.position + 2);
-        this.position += 2;
-        continue;
-      }
-      if (code >= 0xdc00 && code <= 0xdfff) {
-        this.fail("lone surrogate");
-      }
-      result += this.text[this.position];
-      this.position += 1;
-    }
-  }
-
-  private hex4(): number {
-    const digits = this.text.slice(this.position, this.position + 4);
-    if (!/^[0-9a-fA-F]{4}$/.test(digits)) {
-      this.fail("bad \\u escape");
-    }
-    this.position += 4;
-    return parseInt(digits, 16);
-  }
-
-  private escape(): string {
-    const char = this.text[this.position + 1];
-    this.position += 2;
-    const simple: { [key: string]: string } = {
-      '"': '"', "\\": "\\", "/": "/", b: "\b", f: "\f", n: "\n", r: "\r", t: "\t",
-    };
-    if (char in simple) {
-      return simple[char];
-    }
-    if (char !== "u") {
-      this.fail("bad escape");
-    }
-    const code = this.hex4();
-    if (code >= 0xdc00 && code <= 0xdfff) {
-      this.fail("lone surrogate");
-    }
-    if (code >= 0xd800 && code <= 0xdbff) {
-      if (this.text.slice(this.position, this.position + 2) !== "\\u") {
-        this.fail("lone surrogate");
-      }
-      this.position += 2;
-      const low = this.hex4();
-      if (!(low >= 0xdc00 && low <= 0xdfff)) {
-        this.fail("lone surrogate");
-      }
-      return String.fromCharCode(code, low);
-    }
-    return String.fromCharCode(code);
-  }
-
-  private number(): JsonNumber {
-    NUMBER.lastIndex = this.position;
-    const match = NUMBER.exec(this.text);
-    if (match === null) {
-      this.fail("unexpected character");
-    }
-    this.position += match[0].length;
-    const value = Number(match[0]);
-    const integer = match[1] === undefined && match[2] === undefined;
-    if (!integer && !Number.isFinite(value)) {
-      this.fail("number is infinity");
-    }
-    return new JsonNumber(value, integer);
+  let next = 0;
+  try {
+    return JSON.parse(text, (_key, value: unknown) =>
+      typeof value === "number" ? new JsonNumber(value, integers[next++] === true) : value,
+    ) as Json;
+  } catch (error) {
+    throw new DecodeError(`frame is not valid JSON: ${String(error)}`);
   }
 }
 
+const PHASE_BY_CODE = byCode(PHASE_CODES);
+const STATUS_BY_CODE = byCode(STATUS_CODES);
+
+function byCode<Member extends string>(
+  codes: Readonly<Record<Member, number>>,
+): ReadonlyMap<number, Member> {
+  return new Map((Object.keys(codes) as Member[]).map((member) => [codes[member], member]));
+}
+
+/** `String.prototype.isWellFormed` (ES2024, Node 20), declared so that ES2020 builds compile. */
+interface WellFormed {
+  isWellFormed(): boolean;
+}
+
 function uuid(value: Json, where: string): string {
-  if (typeof value === "string" && UUID.test(value)) {
+  if (typeof value === "string" && UUID_PATTERN.test(value)) {
     return value;
   }
   throw new DecodeError(`${where} must be a canonical lower-case UUID string`);
 }
 
 function integer(value: Json, where: string, maximum: number): number {
-  if (value instanceof JsonNumber && value.integer && value.value >= 0 && value.value <= maximum) {
+  if (
+    value instanceof JsonNumber &&
+    value.integer &&
+    Number.isSafeInteger(value.value) &&
+    value.value >= 0 &&
+    value.value <= maximum
+  ) {
     return value.value;
   }
   throw new DecodeError(`${where} must be an int in 0..${maximum}`);
 }
 
-function count(value: Json, where: string): number {
-  return integer(value, where, MAX_INTEGER);
-}
-
-function timestamp(value: Json, where: string): number {
-  return integer(value, where, MAX_TIMESTAMP_MS);
+function code<Member extends string>(
+  value: Json,
+  where: string,
+  members: ReadonlyMap<number, Member>,
+  what: string,
+): Member {
+  const member = value instanceof JsonNumber && value.integer && members.get(value.value);
+  if (member) {
+    return member;
+  }
+  throw new DecodeError(`${where} must be a ${what} code`);
 }
 
 function percent(value: Json, where: string): number {
-  if (value instanceof JsonNumber && !value.integer && value.value >= 0 && value.value <= 100) {
+  // An integer is a percentage too: a JavaScript producer writes whole numbers without ".0".
+  if (value instanceof JsonNumber && value.value >= 0 && value.value <= MAX_PROGRESS) {
     return value.value;
   }
-  throw new DecodeError(`${where} must be a float in 0..100`);
-}
-
-function phase(value: Json, where: string): Phase {
-  if (value instanceof JsonNumber && value.integer && PHASE_BY_CODE.has(value.value)) {
-    return PHASE_BY_CODE.get(value.value) as Phase;
-  }
-  throw new DecodeError(`${where} must be a phase code`);
-}
-
-function status(value: Json, where: string): PhaseStatus {
-  if (value instanceof JsonNumber && value.integer && STATUS_BY_CODE.has(value.value)) {
-    return STATUS_BY_CODE.get(value.value) as PhaseStatus;
-  }
-  throw new DecodeError(`${where} must be a status code`);
+  throw new DecodeError(`${where} must be a number in 0..${MAX_PROGRESS}`);
 }
 
 function reason(value: Json, where: string): string {
-  if (typeof value === "string" && STRIPPED.test(value)) {
+  if (
+    typeof value === "string" &&
+    (value as unknown as WellFormed).isWellFormed() &&
+    STRIPPED_PATTERN.test(value)
+  ) {
     const length = Array.from(value).length;
     if (length >= 1 && length <= MAX_REASON_LENGTH) {
       return value;
     }
   }
   throw new DecodeError(`${where} must be a stripped string of 1..${MAX_REASON_LENGTH} characters`);
+}
+
+/** How each kind of field is checked; a new kind in the tables fails to compile here. */
+const READERS: { readonly [Kind in FieldKind]: (value: Json, where: string) => unknown } = {
+  uuid,
+  phase: (value, where) => code(value, where, PHASE_BY_CODE, "phase"),
+  status: (value, where) => code(value, where, STATUS_BY_CODE, "status"),
+  percent,
+  count: (value, where) => integer(value, where, MAX_INTEGER),
+  timestamp: (value, where) => integer(value, where, MAX_TIMESTAMP_MS),
+  reason,
+};
+
+/** Check a frame's items against a field table: the arity, then each position in turn. */
+function readFields(
+  items: readonly Json[],
+  fields: readonly WireField[],
+  kind: Message["kind"],
+): { readonly [key: string]: unknown } {
+  if (items.length !== fields.length + 1) {
+    throw new DecodeError(`${kind} frame must have ${fields.length + 1} items; got ${items.length}`);
+  }
+  const message: { [key: string]: unknown } = { kind };
+  fields.forEach((field, index) => {
+    const where = `${kind} frame position ${index + 1} (${field.name})`;
+    message[field.key] = READERS[field.kind](items[index + 1], where);
+  });
+  return message;
+}
+
+function readProgress(items: readonly Json[]): ProgressMessage {
+  const message = readFields(items, PROGRESS_FIELDS, "progress") as unknown as ProgressMessage;
+  if (message.processedItems > message.totalItems) {
+    throw new DecodeError("processed must not exceed total");
+  }
+  if (message.successfulItems + message.failedItems > message.processedItems) {
+    throw new DecodeError("successful + failed must not exceed processed");
+  }
+  return message;
+}
+
+function readTransition(items: readonly Json[]): TransitionMessage {
+  const message = readFields(items, TRANSITION_FIELDS, "transition") as unknown as TransitionMessage;
+  if (PHASES.indexOf(message.previousPhase) >= PHASES.indexOf(message.newPhase)) {
+    throw new DecodeError("previous phase must come before the new phase");
+  }
+  return message;
 }
 
 function parseFrame(text: string, maxBytes: number): Json {
@@ -437,7 +374,7 @@ function parseFrame(text: string, maxBytes: number): Json {
   if (size > maxBytes) {
     throw new DecodeError(`frame of ${size} bytes exceeds the limit of ${maxBytes} bytes`);
   }
-  return new Parser(text).parse();
+  return parseJson(text);
 }
 
 function readMessage(items: Json, where: string): Message {
@@ -476,44 +413,4 @@ export function decodeBatch(
     throw new DecodeError(`batch of ${size} messages exceeds the limit of ${maxMessages}`);
   }
   return items.slice(1).map((item, index) => readMessage(item, `batch item ${index + 1}`));
-}
-
-function readProgress(items: readonly Json[]): ProgressMessage {
-  if (items.length !== 11) {
-    throw new DecodeError("progress frame must have 11 items; got " + items.length);
-  }
-  const campaignId = uuid(items[1], "progress frame position 1 (campaign_id)");
-  const currentPhase = phase(items[2], "progress frame position 2 (phase)");
-  const phaseStatus = status(items[3], "progress frame position 3 (status)");
-  const progressPercent = percent(items[4], "progress frame position 4 (progress)");
-  const processedItems = count(items[5], "progress frame position 5 (processed)");
-  const totalItems = count(items[6], "progress frame position 6 (total)");
-  const successfulItems = count(items[7], "progress frame position 7 (successful)");
-  const failedItems = count(items[8], "progress frame position 8 (failed)");
-  const sequence = count(items[9], "progress frame position 9 (sequence)");
-  const timestampMs = timestamp(items[10], "progress frame position 10 (timestamp_ms)");
-  if (processedItems > totalItems) {
-    throw new DecodeError("processed must not exceed total");
-  }
-  if (successfulItems + failedItems > processedItems) {
-    throw new DecodeError("successful + failed must not exceed processed");
-  }
-  return { kind: "progress", campaignId, currentPhase, phaseStatus, progressPercent, processedItems, totalItems, successfulItems, failedItems, sequence, timestampMs };
-}
-
-function readTransition(items: readonly Json[]): TransitionMessage {
-  if (items.length !== 8) {
-    throw new DecodeError("transition frame must have 8 items; got " + items.length);
-  }
-  const campaignId = uuid(items[1], "transition frame position 1 (campaign_id)");
-  const previousPhase = phase(items[2], "transition frame position 2 (previous_phase)");
-  const newPhase = phase(items[3], "transition frame position 3 (phase)");
-  const newStatus = status(items[4], "transition frame position 4 (status)");
-  const triggerReason = reason(items[5], "transition frame position 5 (reason)");
-  const sequence = count(items[6], "transition frame position 6 (sequence)");
-  const timestampMs = timestamp(items[7], "transition frame position 7 (timestamp_ms)");
-  if (PHASES.indexOf(previousPhase) >= PHASES.indexOf(newPhase)) {
-    throw new DecodeError("previous phase must come before the new phase");
-  }
-  return { kind: "transition", campaignId, previousPhase, newPhase, newStatus, triggerReason, sequence, timestampMs };
 }

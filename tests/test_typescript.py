@@ -1,0 +1,347 @@
+"""The TypeScript module, compiled by the real tsc and run by Node against vectors that the
+Python codec decodes: Node must decode the same values and refuse the same frames."""
+
+from __future__ import annotations
+
+import re
+from importlib import resources
+from pathlib import Path
+
+import orjson
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as hs
+
+from phasekit import (
+    Event,
+    Phase,
+    PhaseState,
+    PhaseStatus,
+    available_events,
+    available_transitions,
+    codec,
+    is_terminal,
+    schema,
+)
+from phasekit.codec import Message
+from phasekit.schema._typescript import RUNTIME_FILE, TABLES_IMPORT, tables_module
+from tests import strategies as st
+from tests.typescript_tools import ROOT, compile_ts, node_results, python_result, same
+
+RUNTIME = resources.files("phasekit.schema").joinpath(RUNTIME_FILE).read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def compiled(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    work = tmp_path_factory.mktemp("typescript")
+    source = work / "phasekit.ts"
+    source.write_text(schema.typescript(), encoding="utf-8")
+    compile_ts(source, "--noEmit")
+    compile_ts(source, "--module", "commonjs", "--outDir", str(work / "cjs"))
+    compile_ts(source, "--module", "es2020", "--outDir", str(work / "esm"))
+    (work / "cjs" / "package.json").write_text('{"type": "commonjs"}')
+    (work / "esm" / "package.json").write_text('{"type": "module"}')
+    return [work / "cjs" / "phasekit.js", work / "esm" / "phasekit.js"]
+
+
+NUMBER_EDGES = [
+    "0",
+    "-0",
+    "1.0",
+    "-1",
+    "1e2",
+    "1E2",
+    "100.0",
+    "100.00000000000001",
+    "2.5e-324",
+    "9007199254740991",
+    "9007199254740992",
+    "18446744073709551616",
+    "1e400",
+    "true",
+    "null",
+    '"1"',
+    "[]",
+    "{}",
+    "01",
+    "1.",
+    ".5",
+    "+1",
+    "0.0e0",
+]
+
+
+@hs.composite
+def frame_texts(draw: hs.DrawFn) -> str:
+    """Valid compact frames and every kind of near miss, as text."""
+    message = draw(st.messages)
+    frame = codec.encode(message).decode()
+    how = draw(hs.integers(0, 6))
+    if how == 0:
+        return frame
+    if how == 1:
+        return frame[: draw(hs.integers(0, len(frame)))]
+    if how == 2:
+        position = draw(hs.integers(0, len(frame) - 1))
+        replacement = draw(hs.sampled_from([*list('0123456789.,-"[]{} eEtfnul\\ab'), "é"]))
+        return frame[:position] + replacement + frame[position + 1 :]
+    items = orjson.loads(frame)
+    if how == 3:
+        position = draw(hs.integers(0, len(items) - 1))
+        items[position] = draw(st.json_values)
+        return orjson.dumps(items).decode()
+    if how == 4:
+        position = draw(hs.integers(1, len(items) - 1))
+        parts = [orjson.dumps(item).decode() for item in items]
+        parts[position] = draw(hs.sampled_from(NUMBER_EDGES))
+        return "[" + ",".join(parts) + "]"
+    if how == 5:
+        return draw(hs.sampled_from([" ", "\n", "\t"])) + frame + draw(hs.sampled_from(["", " "]))
+    reason = draw(
+        hs.sampled_from(
+            [
+                " x",
+                "x ",
+                "\u3000x",
+                "x\u0085",
+                "\ufeffx",
+                "x\u200b",
+                "\U0001f600" * 501,
+                "\U0001f600" * 500,
+                "a\nb",
+                "",
+                "\x1fx",
+            ]
+        )
+    )
+    return orjson.dumps(["t1", str(message.campaign_id), 0, 2, 1, reason, 1, 1]).decode()
+
+
+@settings(
+    max_examples=5,
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.large_base_example,
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+    ],
+)
+@given(
+    hs.lists(frame_texts(), min_size=150, max_size=150),
+    hs.lists(hs.lists(st.messages, max_size=3), min_size=5, max_size=5),
+)
+def test_node_decodes_exactly_like_python(
+    compiled: list[Path],
+    tmp_path_factory: pytest.TempPathFactory,
+    frames: list[str],
+    batches: list[list[Message]],
+) -> None:
+    batch_frames = [codec.encode_batch(batch).decode() for batch in batches]
+    batch_frames += ['["b1"]', '["b1",["p1"]]', "[]", '["b1",' + frames[0] + "]"]
+    states = [{"phase": p.value, "status": s.value} for p in Phase for s in PhaseStatus]
+    vectors = {"frames": frames, "batches": batch_frames, "states": states}
+    python_frames = [python_result(lambda f=f: codec.decode(f)) for f in frames]
+    python_batches = [python_result(lambda f=f: codec.decode_batch(f)) for f in batch_frames]
+    for module in compiled:
+        results = node_results(module, vectors, tmp_path_factory.mktemp("vectors"))
+        for frame, mine, theirs in zip(frames, python_frames, results["frames"], strict=True):
+            assert same(mine, theirs), (frame, mine, theirs)
+        for frame, mine, theirs in zip(
+            batch_frames, python_batches, results["batches"], strict=True
+        ):
+            assert same(mine, theirs), (frame, mine, theirs)
+        for state, lifecycle in zip(states, results["lifecycle"], strict=True):
+            record = PhaseState(state["phase"], state["status"])
+            assert lifecycle == {
+                "events": [e.value for e in Event if e in available_events(record)],
+                "transitions": [p.value for p in available_transitions(record)],
+                "terminal": is_terminal(record),
+            }
+
+
+STRING_EDGES = [
+    '"p1"',
+    '"t1"',
+    '"b1"',
+    '""',
+    '" x"',
+    '"x "',
+    '"x"',
+    '"\\u0000"',
+    '"\\ud800"',
+    '"\\udc00x"',
+    '"\\ud83d\\ude00"',
+    '"\\ud83dx"',
+    '"\\/"',
+    '"\\q"',
+    '"\\u00e9"',
+    '"\\u3000x"',
+    '"x\\u0085"',
+    '"\\ufeffx"',
+]
+
+
+def systematic_frames() -> tuple[list[str], list[str], list[str]]:
+    """Frames that must decode, frames that must be refused, and edge cases whose outcome
+    only the Python decoder says: every field of both frame kinds replaced by every edge
+    value, every truncation, JSON whitespace, and characters in the reason."""
+    decodable, refused, edges = [], [], []
+    for message in (codec.EXAMPLE_PROGRESS, codec.EXAMPLE_TRANSITION):
+        full = codec.encode(message).decode()
+        items = [orjson.dumps(item).decode() for item in orjson.loads(full)]
+        for position in range(len(items)):
+            for token in [*NUMBER_EDGES, *STRING_EDGES]:
+                changed = [*items[:position], token, *items[position + 1 :]]
+                edges.append("[" + ",".join(changed) + "]")
+        # JSON allows white space between tokens and around the value.
+        decodable += [
+            full,
+            "[" + " , ".join(items) + "]",
+            "[\n" + ",\n".join(items) + "\n]",
+            full + "\n",
+            full.replace("[", "[\r", 1),
+        ]
+        # A cut frame is never a whole JSON array; a stray comma is never JSON.
+        refused += [full[:cut] for cut in range(len(full))]
+        refused += [full[:-1] + ",]", full.replace(",", ",,", 1)]
+        edges.append("\ufeff" + full)
+    reason = codec.encode(codec.EXAMPLE_TRANSITION).decode()
+    edges += [
+        reason.replace("generated", f"gener{char}ated")
+        for char in ["\x00", "\x1f", "\x7f", "\t", "\n", "\u2028", "\\", '\\"']
+    ]
+    refused += ["[" * 1100 + "]" * 1100, "[" * 10, "", " ", "null", "{}", '{"p1": 1}']
+    return decodable, refused, edges
+
+
+def test_node_decodes_systematic_vectors_like_python(compiled: list[Path], tmp_path: Path) -> None:
+    decodable, refused, edges = systematic_frames()
+    frames = decodable + refused + edges
+    expected = [python_result(lambda f=f: codec.decode(f)) for f in frames]
+    outcomes = ["value" in result for result in expected]
+    assert outcomes[: len(decodable)] == [True] * len(decodable)
+    assert outcomes[len(decodable) : len(decodable) + len(refused)] == [False] * len(refused)
+    for module in compiled:
+        vectors = {"frames": frames, "batches": [], "states": []}
+        results = node_results(module, vectors, tmp_path)
+        for frame, mine, theirs in zip(frames, expected, results["frames"], strict=True):
+            assert same(mine, theirs), (frame, mine, theirs)
+
+
+def test_typescript_samples_in_the_docs_compile(tmp_path: Path) -> None:
+    samples = re.findall(
+        r"```typescript\n(.*?)```", (ROOT / "docs" / "types.md").read_text(), re.DOTALL
+    )
+    assert samples
+    (tmp_path / "phasekit.ts").write_text(schema.typescript(), encoding="utf-8")
+    for number, sample in enumerate(samples):
+        source = tmp_path / f"sample{number}.ts"
+        source.write_text(sample, encoding="utf-8")
+        compile_ts(source, "--noEmit", "--module", "es2020")
+
+
+def test_typescript_applies_the_same_size_limit(compiled: list[Path], tmp_path: Path) -> None:
+    frame = codec.encode(codec.EXAMPLE_TRANSITION).decode()
+    padded = frame + " " * (codec.DEFAULT_MAX_BYTES - len(frame))
+    too_big = padded + " "
+    vectors = {"frames": [padded, too_big], "batches": [], "states": []}
+    assert codec.decode(padded) == codec.EXAMPLE_TRANSITION
+    with pytest.raises(codec.DecodeError, match="exceeds the limit"):
+        codec.decode(too_big)
+    for module in compiled:
+        results = node_results(module, vectors, tmp_path)
+        assert results["frames"][0]["value"]["triggerReason"] == "2,000,000 domains generated"
+        assert "exceeds the limit" in results["frames"][1]["error"]
+
+
+def test_the_static_runtime_type_checks_alone(tmp_path: Path) -> None:
+    # runtime.ts is real TypeScript: beside the generated tables, tsc --strict accepts it.
+    (tmp_path / RUNTIME_FILE).write_text(RUNTIME, encoding="utf-8")
+    tables = tmp_path / (TABLES_IMPORT.removeprefix("./") + ".ts")
+    tables.write_text(tables_module(), encoding="utf-8")
+    compile_ts(tmp_path / RUNTIME_FILE, "--noEmit")
+    compile_ts(tmp_path / RUNTIME_FILE, "--noEmit", "--module", "es2020")
+
+
+def test_the_module_is_the_tables_then_the_runtime_without_its_import() -> None:
+    module = schema.typescript()
+    assert module.startswith(tables_module())
+    assert f'}} from "{TABLES_IMPORT}";' in RUNTIME
+    assert f'from "{TABLES_IMPORT}"' not in module
+    assert "import " not in module
+    after_import = RUNTIME[RUNTIME.index(f'from "{TABLES_IMPORT}";') :].split("\n", 1)[1]
+    assert module.endswith(after_import.lstrip("\n"))
+
+
+@pytest.mark.parametrize(
+    "restated",
+    [
+        *(
+            str(limit)
+            for limit in (
+                100,
+                codec.MAX_INTEGER,
+                codec.MAX_TIMESTAMP_MS,
+                codec.DEFAULT_MAX_BYTES,
+                codec.DEFAULT_MAX_BATCH,
+            )
+        ),
+        *(f'"{tag}"' for tag in (codec.PROGRESS_TAG, codec.TRANSITION_TAG, codec.BATCH_TAG)),
+        *(f'"{member.value}"' for kind in (Phase, PhaseStatus, Event) for member in kind),
+    ],
+)
+def test_the_runtime_restates_no_table(restated: str) -> None:
+    # Limits, tags and enum values come from the generated tables, never from runtime.ts.
+    assert not re.search(rf"(?<![\w.]){re.escape(restated)}(?![\w.])", RUNTIME)
+
+
+def progress_frame(**counts: object) -> str:
+    items = orjson.loads(codec.encode(codec.EXAMPLE_PROGRESS))
+    positions = {field.name: n for n, field in enumerate(codec.PROGRESS_FIELDS, start=1)}
+    for name, value in counts.items():
+        items[positions[name]] = value
+    return orjson.dumps(items).decode()
+
+
+def transition_frame(previous: Phase, new: Phase) -> str:
+    items = orjson.loads(codec.encode(codec.EXAMPLE_TRANSITION))
+    items[2:4] = [codec.PHASE_CODES[previous], codec.PHASE_CODES[new]]
+    return orjson.dumps(items).decode()
+
+
+# One table of cases for the rules that span fields or that JSON.parse alone would lose:
+# the Python decoder and the TypeScript decoder must both give each the outcome it names.
+SHARED_RULE_CASES: list[tuple[str, str, bool]] = [
+    ("processed == total", progress_frame(processed=10, total=10, successful=6, failed=4), True),
+    ("processed > total", progress_frame(processed=11, total=10, successful=0, failed=0), False),
+    ("all zero", progress_frame(processed=0, total=0, successful=0, failed=0), True),
+    ("ok + failed == processed", progress_frame(processed=10, successful=7, failed=3), True),
+    ("ok + failed > processed", progress_frame(processed=10, successful=7, failed=4), False),
+    ("ok > processed", progress_frame(processed=10, successful=11, failed=0), False),
+    ("failed > processed", progress_frame(processed=10, successful=0, failed=11), False),
+    *(
+        (f"{previous.value} -> {new.value}", transition_frame(previous, new), before < after)
+        for before, previous in enumerate(Phase)
+        for after, new in enumerate(Phase)
+    ),
+    ("integral progress 0", progress_frame(progress=0), True),
+    ("integral progress 100", progress_frame(progress=100), True),
+    ("progress 100.0", progress_frame(progress=100.0), True),
+    ("progress 101", progress_frame(progress=101), False),
+    ("progress true", progress_frame(progress=True), False),
+    ("count written 12.0", progress_frame(sequence=12.0), False),
+    ("code written 1.0", progress_frame(phase=1.0), False),
+    ("timestamp written 1.0", progress_frame(timestamp_ms=1.0), False),
+    ("count 2**53 - 1", progress_frame(sequence=codec.MAX_INTEGER), True),
+    ("count 2**53", progress_frame(sequence=codec.MAX_INTEGER + 1), False),
+]
+
+
+def test_shared_rule_cases_are_decoded_alike(compiled: list[Path], tmp_path: Path) -> None:
+    frames = [frame for _, frame, _ in SHARED_RULE_CASES]
+    for what, frame, accepted in SHARED_RULE_CASES:
+        assert ("value" in python_result(lambda f=frame: codec.decode(f))) == accepted, what
+    for module in compiled:
+        results = node_results(module, {"frames": frames, "batches": [], "states": []}, tmp_path)
+        for (what, _, accepted), outcome in zip(SHARED_RULE_CASES, results["frames"], strict=True):
+            assert ("value" in outcome) == accepted, (what, outcome)
