@@ -20,7 +20,6 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 
 from phasekit._checks import check_instance, shown
 from phasekit._ids import check_uuid, uuid_text
-from phasekit.legacy import DEFAULT_MAPPING, to_legacy
 from phasekit._messages import (
     LEGACY_DATA_KEYS,
     LEGACY_ENVELOPE_KEYS,
@@ -31,6 +30,7 @@ from phasekit.codec._json import DEFAULT_MAX_BYTES, dumps, read_json
 from phasekit.codec._timestamps import format_timestamp, parse_timestamp
 from phasekit.codec._verbose import describe_exception
 from phasekit.errors import DecodeError, PhasekitError
+from phasekit.legacy import DEFAULT_MAPPING, to_legacy
 
 __all__ = ["decode_legacy", "encode_legacy"]
 
