@@ -27,7 +27,13 @@ if ! bin=$(find_bin); then
 fi
 
 port="${PHASEKIT_PG_PORT:-$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}"
-data="${PHASEKIT_PG_DATA:-$(mktemp -d /tmp/phasekit-pg.XXXXXX)}"
+if [ -n "${PHASEKIT_PG_DATA:-}" ]; then
+  data="$PHASEKIT_PG_DATA"
+else
+  data=$(mktemp -d /tmp/phasekit-pg.XXXXXX)
+  # A server that fails to start leaves no data directory behind (cleared once started).
+  trap 'rm -rf "$data"' EXIT
+fi
 
 # PostgreSQL refuses to run as root: run it as the 'postgres' user the package creates.
 as_pg() {
@@ -39,4 +45,5 @@ if [ "$(id -u)" = 0 ]; then chown postgres: "$data"; fi
 as_pg "$bin/initdb" -D "$data" -U postgres --auth=trust -E UTF8 >/dev/null
 as_pg "$bin/pg_ctl" -D "$data" -l "$data/server.log" -w \
   -o "-p $port -k $data -c listen_addresses=127.0.0.1 -c fsync=off" start >&2
+trap - EXIT
 echo "export PHASEKIT_TEST_POSTGRES_DSN=postgresql://postgres@127.0.0.1:$port/postgres PHASEKIT_PG_DATA=$data"
