@@ -6,7 +6,7 @@ Two profiles, chosen by ``CI``:
   found once is tried first on the next run.
 - ``ci`` (``CI=true``, as ``.ci/run`` sets it): no example database, since a CI machine
   starts empty, and one seed for the whole run, printed in the header and again under a
-  failure, so that ``make test PYTEST_ARGS=--hypothesis-seed=N`` replays that run's
+  failure, so that ``CI=true make test PYTEST_ARGS=--hypothesis-seed=N`` replays that run's
   examples exactly; failures also print the ``@reproduce_failure`` blob.
 
 Neither has a deadline: speed is measured by ``make bench``, never by a timed test, and a
@@ -42,9 +42,10 @@ def seed_line(config: pytest.Config) -> str:
     seed = config.getoption("hypothesis_seed", default=None)
     if seed is None:
         return f"hypothesis profile {PROFILE!r}: random seeds, examples kept in .hypothesis/"
+    replay = "CI=true make test" if PROFILE == "ci" else "make test"
     return (
         f"hypothesis profile {PROFILE!r}, seed {seed}: replay this run with "
-        f"`make test PYTEST_ARGS=--hypothesis-seed={seed}`"
+        f"`{replay} PYTEST_ARGS=--hypothesis-seed={seed}`"
     )
 
 
