@@ -372,11 +372,23 @@ def create_app(
 app = create_app()
 
 
+#: The time the scripted session runs at: 2025-11-28T12:00:00Z, in Unix milliseconds.
+SCRIPTED_SESSION_TIME_MS = 1_764_331_200_000
+
+
 def main() -> None:
-    """A scripted session through Starlette's test client, printing each exchange."""
+    """A scripted session through Starlette's test client, printing each exchange.
+
+    The session runs on a stopped clock with the ticker off: the throttle then decides
+    the same way on every machine, so the frames printed are the same however slow the
+    machine is (on the wall clock, a held report could be sent by the ticker in between).
+    """
     from starlette.testclient import TestClient
 
-    with TestClient(create_app()) as client:
+    def stopped_clock() -> int:
+        return SCRIPTED_SESSION_TIME_MS
+
+    with TestClient(create_app(clock=stopped_clock, tick_seconds=None)) as client:
         created = client.post(
             "/campaigns", json={"name": "spring domains", "initialPhase": "domain_generation"}
         )
