@@ -133,7 +133,7 @@ def simulate(domains: int, throttle: ProgressThrottle | None = None) -> Traffic:
         received = codec.decode(frame)  # client side
         if isinstance(received, TransitionMessage):
             traffic.transitions_seen.append(received)
-        elif traffic.view.apply(received):
+        elif isinstance(received, ProgressMessage) and traffic.view.apply(received):
             traffic.seen.append((received.phase, received.status))
 
     for now, message in worker(domains):

@@ -96,8 +96,10 @@ import uuid  # noqa: E402
 
 from phasekit.codec import (  # noqa: E402
     MAX_INTEGER,
+    MAX_SHARD,
     MAX_TIMESTAMP_MS,
     ProgressMessage,
+    ShardReport,
     TransitionMessage,
 )
 
@@ -151,6 +153,24 @@ def transition_messages(draw: st.DrawFn) -> TransitionMessage:
 
 
 messages = st.one_of(progress_messages(), transition_messages())
+
+
+@st.composite
+def shard_reports(
+    draw: st.DrawFn, campaign_id: st.SearchStrategy[uuid.UUID] = campaign_ids
+) -> ShardReport:
+    shard_total = draw(counts)
+    processed = draw(st.integers(0, shard_total))
+    successful = draw(st.integers(0, processed))
+    failed = draw(st.integers(0, processed - successful))
+    shard = draw(st.one_of(st.integers(0, 100), st.integers(0, MAX_SHARD)))
+    return ShardReport(
+        draw(campaign_id), draw(phases), shard, shard_total, processed, successful, failed
+    )
+
+
+#: Anything a compact frame carries: the client messages and the workers' shard reports.
+frames = st.one_of(messages, shard_reports())
 
 #: Any JSON value, for swapping into valid frames.
 json_values = st.recursive(

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as hs
 
-from phasekit import DecodeError, InvalidValue, ProgressMessage, codec
-from phasekit.codec import Message
+from phasekit import DecodeError, InvalidValue, ProgressMessage, ShardReport, codec
+from phasekit.codec import Frame
 from tests import strategies as st
 from tests.frames import CAMPAIGN, TYPICAL
 
@@ -27,19 +27,19 @@ def test_many_campaigns_overflow_the_id_caches_safely() -> None:
         assert codec.decode(codec.encode(message)) == message
 
 
-@given(st.messages)
-def test_compact_round_trip_is_exact_and_deterministic(message: Message) -> None:
+@given(st.frames)
+def test_compact_round_trip_is_exact_and_deterministic(message: Frame) -> None:
     frame = codec.encode(message)
     assert codec.decode(frame) == message
     assert codec.decode(frame.decode()) == message
     assert codec.decode(bytearray(frame)) == message
     assert codec.decode(memoryview(frame)) == message
     assert codec.encode(message) == frame
-    assert orjson.loads(frame)[0] in ("p1", "t1")
+    assert orjson.loads(frame)[0] in ("p1", "t1", "s1")
 
 
-@given(hs.lists(st.messages, max_size=8))
-def test_batch_round_trip(messages: list[Message]) -> None:
+@given(hs.lists(st.frames, max_size=8))
+def test_batch_round_trip(messages: list[Frame]) -> None:
     frame = codec.encode_batch(messages)
     assert codec.decode_batch(frame) == messages
 
@@ -50,6 +50,13 @@ def test_compact_is_a_small_fraction_of_the_legacy_dual_broadcast() -> None:
         codec.encode_legacy(TYPICAL, message_id=uuid.UUID(int=2**128 - 1))
     )
     assert compact / legacy <= 0.20
+
+
+def test_a_shard_report_frame_is_smaller_than_a_progress_frame() -> None:
+    report = codec.EXAMPLE_SHARD_REPORT
+    frame = codec.encode(report)
+    assert frame == (b'["s1","9b2e4c1a-7f3d-4e8a-b5c6-0d1e2f3a4b5c",1,7,10000,6250,6075,175]')
+    assert len(frame) < len(codec.encode(TYPICAL))
 
 
 # --- strict decoding ------------------------------------------------------------------
@@ -94,6 +101,46 @@ def test_progress_that_is_not_a_number_in_range_is_refused(progress: object) -> 
         codec.decode(frame_with(4, progress))
     with pytest.raises(DecodeError, match=r"position 4 \(progress\)"):
         codec.decode_batch(orjson.dumps(["b1", orjson.loads(frame_with(4, progress))]))
+
+
+SHARD = orjson.loads(codec.encode(codec.EXAMPLE_SHARD_REPORT))
+
+
+def shard_frame_with(position: int, value: object) -> bytes:
+    items = list(SHARD)
+    items[position] = value
+    return orjson.dumps(items)
+
+
+@pytest.mark.parametrize(
+    ("frame", "message"),
+    [
+        (b'["s1"]', "shard report frame must have 8 items"),
+        (orjson.dumps([*SHARD, 0]), "must have 8 items"),
+        (shard_frame_with(1, str(CAMPAIGN).upper()), r"position 1 \(campaign_id\)"),
+        (shard_frame_with(2, 3), r"position 2 \(phase\) must be a phase code"),
+        (shard_frame_with(3, -1), r"position 3 \(shard\) must be an int in 0..2147483647"),
+        (shard_frame_with(3, codec.MAX_SHARD + 1), r"position 3 \(shard\)"),
+        (shard_frame_with(3, True), r"position 3 \(shard\)"),
+        (shard_frame_with(4, 2**53), r"position 4 \(shard_total\)"),
+        (shard_frame_with(4, 6_249), r"processed \(6250\) must not exceed shard_total"),
+        (shard_frame_with(5, 6.0), r"position 5 \(processed\) must be an int"),
+        (shard_frame_with(6, 6_076), "must not exceed processed"),
+        (shard_frame_with(7, -1), r"position 7 \(failed\)"),
+    ],
+)
+def test_decode_refuses_bad_shard_report_frames(frame: bytes, message: str) -> None:
+    with pytest.raises(DecodeError, match=message):
+        codec.decode(frame)
+    with pytest.raises(DecodeError, match=message):
+        codec.decode_batch(orjson.dumps(["b1", orjson.loads(frame)]))
+
+
+def test_shard_reports_and_messages_share_a_batch() -> None:
+    batch: list[Frame] = [TYPICAL, codec.EXAMPLE_SHARD_REPORT, codec.EXAMPLE_TRANSITION]
+    decoded = codec.decode_batch(codec.encode_batch(batch))
+    assert decoded == batch
+    assert isinstance(decoded[1], ShardReport)
 
 
 @pytest.mark.parametrize(
@@ -172,8 +219,15 @@ def test_decode_batch_refuses_bad_frames(frame: bytes, message: str) -> None:
 
 
 def test_encoders_refuse_non_messages() -> None:
-    for encoder in (codec.encode, codec.encode_verbose, lambda m: codec.encode_batch([m])):
-        with pytest.raises(InvalidValue, match="must be a ProgressMessage or TransitionMessage"):
+    for encoder in (codec.encode, lambda m: codec.encode_batch([m])):
+        with pytest.raises(
+            InvalidValue, match="must be a ProgressMessage, TransitionMessage or ShardReport"
+        ):
             encoder({"progress": 1})  # type: ignore[arg-type]
+    with pytest.raises(InvalidValue, match="must be a ProgressMessage or TransitionMessage"):
+        codec.encode_verbose({"progress": 1})  # type: ignore[arg-type]
+    # Shard reports travel between workers in compact frames only: no verbose envelope.
+    with pytest.raises(InvalidValue, match="must be a ProgressMessage or TransitionMessage"):
+        codec.encode_verbose(codec.EXAMPLE_SHARD_REPORT)  # type: ignore[arg-type]
     with pytest.raises(InvalidValue):
         codec.encode_legacy("x", message_id=CAMPAIGN)  # type: ignore[arg-type]

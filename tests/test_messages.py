@@ -8,11 +8,20 @@ from typing import Any
 import attrs
 import pytest
 
-from phasekit import InvalidProgress, InvalidValue, ProgressMessage, TransitionMessage, codec
+from phasekit import (
+    InvalidProgress,
+    InvalidValue,
+    ProgressMessage,
+    ShardReport,
+    TransitionMessage,
+    codec,
+)
 from phasekit.codec import (
     MAX_INTEGER,
+    MAX_SHARD,
     PHASE_CODES,
     PROGRESS_FIELDS,
+    SHARD_REPORT_FIELDS,
     STATUS_CODES,
     TRANSITION_FIELDS,
 )
@@ -39,6 +48,7 @@ def test_enum_codes_are_pinned() -> None:
 def test_field_tables_name_every_record_field_in_order() -> None:
     assert [f.name for f in PROGRESS_FIELDS] == [a.name for a in attrs.fields(ProgressMessage)]
     assert [f.name for f in TRANSITION_FIELDS] == [a.name for a in attrs.fields(TransitionMessage)]
+    assert [f.name for f in SHARD_REPORT_FIELDS] == [a.name for a in attrs.fields(ShardReport)]
 
 
 @pytest.mark.parametrize(
@@ -109,6 +119,52 @@ def test_invalid_transition_fields_raise(change: dict[str, object], field: str) 
     with pytest.raises(InvalidValue) as caught:
         TransitionMessage(**{**fields, **change})
     assert caught.value.field == field
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"campaign_id": "not-a-uuid"}, "campaign_id"),
+        ({"campaign_id": None}, "campaign_id"),
+        ({"phase": "ftp"}, "phase"),
+        ({"phase": 1}, "phase"),
+        ({"shard": -1}, "shard"),
+        ({"shard": MAX_SHARD + 1}, "shard"),
+        ({"shard": True}, "shard"),
+        ({"shard": 1.0}, "shard"),
+        ({"shard_total": MAX_INTEGER + 1}, "shard_total"),
+        ({"shard_total": "10"}, "shard_total"),
+        ({"processed": -1}, "processed"),
+        ({"processed": 11}, "processed"),
+        ({"successful": False}, "successful"),
+        ({"failed": 2**53}, "failed"),
+        ({"successful": 3, "failed": 3}, "successful"),
+    ],
+)
+def test_invalid_shard_report_fields_raise(change: dict[str, object], field: str) -> None:
+    fields: dict[str, Any] = {
+        "campaign_id": CAMPAIGN,
+        "phase": "dns_validation",
+        "shard": 0,
+        "shard_total": 10,
+        "processed": 5,
+    }
+    with pytest.raises(InvalidValue) as caught:
+        ShardReport(**{**fields, **change})
+    assert caught.value.field == field
+
+
+def test_shard_report_takes_the_edges_and_canonical_text() -> None:
+    report = ShardReport(str(CAMPAIGN), "http_validation", MAX_SHARD, MAX_INTEGER, MAX_INTEGER)
+    assert (report.campaign_id, report.shard, report.successful, report.failed) == (
+        CAMPAIGN,
+        MAX_SHARD,
+        0,
+        0,
+    )
+    assert repr(report).startswith(
+        f"ShardReport(campaign_id=UUID('{CAMPAIGN}'), phase=Phase.HTTP_VALIDATION, "
+    )
 
 
 def test_records_have_readable_reprs() -> None:

@@ -11,6 +11,7 @@ private module that defines it; import from ``phasekit`` only.
 
 from __future__ import annotations
 
+from phasekit._campaign_progress import CampaignProgress
 from phasekit._diagram import lifecycle_mermaid
 from phasekit._lifecycle import (
     PHASE_TRANSITION_FROM,
@@ -26,7 +27,7 @@ from phasekit._lifecycle import (
     with_progress,
 )
 from phasekit._machine import lifecycle_edges, lifecycle_machine, state_name, transition_trigger
-from phasekit._messages import Message, ProgressMessage, TransitionMessage
+from phasekit._messages import Frame, Message, ProgressMessage, ShardReport, TransitionMessage
 from phasekit._model import Event, Phase, PhaseState, PhaseStatus, PhaseTransition
 from phasekit._progress import ProgressThrottle, ProgressView
 from phasekit.errors import (
@@ -64,9 +65,11 @@ __all__ = [
     "PHASE_TRANSITION_STATUS",
     "PLAN_MAPPING",
     "STATUS_RULES",
+    "CampaignProgress",
     "DecodeError",
     "Dialect",
     "Event",
+    "Frame",
     "InvalidProgress",
     "InvalidTransition",
     "InvalidValue",
@@ -85,6 +88,7 @@ __all__ = [
     "ProgressMessage",
     "ProgressThrottle",
     "ProgressView",
+    "ShardReport",
     "StatusRule",
     "TransitionMessage",
     "__version__",

@@ -1,11 +1,12 @@
 """The message records and the tables every wire format reads.
 
-:class:`ProgressMessage` and :class:`TransitionMessage` validate their fields on
-construction. :data:`PROGRESS_FIELDS` and :data:`TRANSITION_FIELDS` list every field in
-compact wire order, with its kind and its name in the verbose envelope; the enum codes,
-the frame tags, the envelope type names and the legacy envelope's keys are declared here
-once. The codec (:mod:`phasekit.codec`), the JSON Schema, the TypeScript decoder and the
-docs all read these tables; the public ones are re-exported by :mod:`phasekit.codec`.
+:class:`ProgressMessage`, :class:`TransitionMessage` and :class:`ShardReport` validate
+their fields on construction. :data:`PROGRESS_FIELDS`, :data:`TRANSITION_FIELDS` and
+:data:`SHARD_REPORT_FIELDS` list every field in compact wire order, with its kind and its
+name in the verbose envelope; the enum codes and the frame tags are declared here once
+(the envelopes' names in :mod:`phasekit._envelopes`). The codec
+(:mod:`phasekit.codec`), the JSON Schema, the TypeScript decoder and the docs all read
+these tables; the public ones are re-exported by :mod:`phasekit.codec`.
 """
 
 from __future__ import annotations
@@ -43,25 +44,27 @@ from phasekit.errors import InvalidValue
 __all__ = [
     "BATCH_TAG",
     "EXAMPLE_PROGRESS",
+    "EXAMPLE_SHARD_REPORT",
     "EXAMPLE_TRANSITION",
-    "LEGACY_DATA_KEYS",
-    "LEGACY_ENVELOPE_KEYS",
-    "LEGACY_PROGRESS_TYPE",
+    "MAX_SHARD",
     "PHASE_BY_CODE",
     "PHASE_CODES",
     "PROGRESS_FIELDS",
     "PROGRESS_TAG",
-    "PROGRESS_TYPE",
+    "SHARD_REPORT_FIELDS",
+    "SHARD_REPORT_TAG",
     "STATUS_BY_CODE",
     "STATUS_CODES",
     "TRANSITION_FIELDS",
     "TRANSITION_TAG",
-    "TRANSITION_TYPE",
     "FieldKind",
+    "Frame",
     "Message",
     "ProgressMessage",
+    "ShardReport",
     "TransitionMessage",
     "WireField",
+    "check_frame",
     "check_message",
     "to_timestamp",
 ]
@@ -70,6 +73,8 @@ __all__ = [
 PROGRESS_TAG: Final = "p1"
 #: Leading tag of a compact transition frame.
 TRANSITION_TAG: Final = "t1"
+#: Leading tag of a compact shard-report frame.
+SHARD_REPORT_TAG: Final = "s1"
 #: Leading tag of a batch frame.
 BATCH_TAG: Final = "b1"
 
@@ -97,7 +102,10 @@ STATUS_BY_CODE: Final[Mapping[int, PhaseStatus]] = MappingProxyType(
     {code: status for status, code in STATUS_CODES.items()}
 )
 
-FieldKind = Literal["uuid", "phase", "status", "percent", "count", "timestamp", "reason"]
+FieldKind = Literal["uuid", "phase", "status", "percent", "count", "shard", "timestamp", "reason"]
+
+#: Highest shard number: shards are numbered 0..2**31-1, a signed 32-bit int everywhere.
+MAX_SHARD: Final = 2**31 - 1
 
 
 @attrs.frozen
@@ -105,7 +113,8 @@ class WireField:
     """One field of a message: its attribute, kind, verbose name and meaning.
 
     ``verbose`` is the key inside the verbose envelope's ``data``; ``None`` for the
-    timestamp, which the envelope carries at its top level as RFC 3339 text.
+    timestamp, which the envelope carries at its top level as RFC 3339 text, and for the
+    fields of a shard report, which travels between workers in compact frames only.
     """
 
     name: str
@@ -139,6 +148,18 @@ TRANSITION_FIELDS: Final[tuple[WireField, ...]] = (
     WireField("sequence", "count", "sequence", "per-campaign message number"),
     WireField("timestamp_ms", "timestamp", None, "milliseconds since the Unix epoch"),
 )
+#: Fields of a shard report, in compact wire order (after the tag).
+SHARD_REPORT_FIELDS: Final[tuple[WireField, ...]] = (
+    WireField("campaign_id", "uuid", None, "campaign UUID, canonical lower-case text"),
+    WireField("phase", "phase", None, "phase the shard is processed in (code in compact frames)"),
+    WireField("shard", "shard", None, f"shard number, 0..{MAX_SHARD}"),
+    WireField("shard_total", "count", None, "items in the shard; never changes"),
+    WireField("processed", "count", None, "items of the shard processed; <= shard_total"),
+    WireField("successful", "count", None, "processed items that succeeded"),
+    WireField(
+        "failed", "count", None, "processed items that failed; successful + failed <= processed"
+    ),
+)
 
 
 def _to_sequence(value: int) -> int:
@@ -168,6 +189,24 @@ def _to_successful(value: int) -> int:
 
 def _to_failed(value: int) -> int:
     return check_int(value, "failed", maximum=MAX_INTEGER)
+
+
+def _to_shard(value: int) -> int:
+    return check_int(value, "shard", maximum=MAX_SHARD)
+
+
+def _to_shard_total(value: int) -> int:
+    return check_int(value, "shard_total", maximum=MAX_INTEGER)
+
+
+def _check_counts(processed: int, successful: int, failed: int) -> None:
+    if successful + failed > processed:
+        raise InvalidValue(
+            f"successful + failed ({successful} + {failed}) must not exceed "
+            f"processed ({processed})",
+            field="successful",
+            value=successful,
+        )
 
 
 @attrs.frozen(weakref_slot=False)
@@ -204,13 +243,7 @@ class ProgressMessage:
                 field="processed",
                 value=self.processed,
             )
-        if self.successful + self.failed > self.processed:
-            raise InvalidValue(
-                f"successful + failed ({self.successful} + {self.failed}) must not exceed "
-                f"processed ({self.processed})",
-                field="successful",
-                value=self.successful,
-            )
+        _check_counts(self.processed, self.successful, self.failed)
 
     @property
     def state(self) -> PhaseState:
@@ -245,8 +278,46 @@ class TransitionMessage:
             )
 
 
-#: Either kind of message.
+@attrs.frozen(weakref_slot=False)
+class ShardReport:
+    """One worker's counts for its shard of a campaign phase.
+
+    A campaign phase's domains are split into shards, each processed by some worker,
+    which reports its own shard's counts; :class:`~phasekit.CampaignProgress` merges the
+    reports into the campaign's progress. ``shard`` numbers the shard (0..2**31-1) and
+    ``shard_total`` is how many items it holds; the counts are ints (never bools) in
+    0..2**53-1 with ``successful + failed <= processed <= shard_total``. ``campaign_id``
+    accepts a :class:`uuid.UUID` or its canonical text and ``phase`` a
+    :class:`~phasekit.Phase` or its value; anything else raises
+    :class:`~phasekit.InvalidValue`.
+
+    >>> import uuid
+    >>> ShardReport(uuid.UUID(int=1), "dns_validation", 3, 10_000, 2_500, 2_400, 100).processed
+    2500
+    """
+
+    campaign_id: uuid.UUID = attrs.field(converter=check_uuid)
+    phase: Phase = attrs.field(converter=to_phase, repr=member_repr)
+    shard: int = attrs.field(converter=_to_shard)
+    shard_total: int = attrs.field(converter=_to_shard_total)
+    processed: int = attrs.field(converter=_to_processed)
+    successful: int = attrs.field(default=0, converter=_to_successful)
+    failed: int = attrs.field(default=0, converter=_to_failed)
+
+    def __attrs_post_init__(self) -> None:
+        if self.processed > self.shard_total:
+            raise InvalidValue(
+                f"processed ({self.processed}) must not exceed shard_total ({self.shard_total})",
+                field="processed",
+                value=self.processed,
+            )
+        _check_counts(self.processed, self.successful, self.failed)
+
+
+#: Either kind of message a client receives.
 Message: TypeAlias = ProgressMessage | TransitionMessage
+#: Anything a compact frame carries: a client message or a worker's shard report.
+Frame: TypeAlias = ProgressMessage | TransitionMessage | ShardReport
 
 #: A typical progress update (a random campaign id, a 13-digit timestamp, counts in the
 #: millions), the example of the docs, the generated schemas and the benchmarks.
@@ -273,6 +344,12 @@ EXAMPLE_TRANSITION: Final = TransitionMessage(
     1_764_331_260_000,
 )
 
+#: A typical shard report (shard 7 of a 2,000,000-domain phase, in shards of 10,000), for
+#: the same uses.
+EXAMPLE_SHARD_REPORT: Final = ShardReport(
+    EXAMPLE_PROGRESS.campaign_id, Phase.DNS_VALIDATION, 7, 10_000, 6_250, 6_075, 175
+)
+
 
 def check_message(value: object) -> Message:
     """Return ``value`` if it is a message, else raise :class:`~phasekit.InvalidValue`."""
@@ -285,38 +362,15 @@ def check_message(value: object) -> Message:
     )
 
 
-# --- envelopes ------------------------------------------------------------------------
-
-#: ``type`` of the verbose envelope of a progress message.
-PROGRESS_TYPE: Final = "campaign.progress"
-#: ``type`` of the verbose envelope of a transition message.
-TRANSITION_TYPE: Final = "campaign.phase.transition"
-#: ``type`` of the legacy progress envelope.
-LEGACY_PROGRESS_TYPE: Final = "campaign_progress"
-
-#: The legacy envelope's top-level keys, in the order they are written: the attribute
-#: of the codec's record of the envelope, and the key. ``id``, ``message`` and ``error``
-#: are optional when read; ``message`` and ``error`` are never written.
-LEGACY_ENVELOPE_KEYS: Final[Mapping[str, str]] = MappingProxyType(
-    {
-        "message_id": "id",
-        "timestamp": "timestamp",
-        "type": "type",
-        "sequence": "sequenceNumber",
-        "campaign_id": "campaignId",
-        "data": "data",
-        "message": "message",
-        "error": "error",
-    }
-)
-#: The keys inside the legacy envelope's ``data``, in the order they are written: the
-#: :class:`ProgressMessage` field each carries, and the key.
-LEGACY_DATA_KEYS: Final[Mapping[str, str]] = MappingProxyType(
-    {
-        "progress": "progressPercentage",
-        "status": "status",
-        "phase": "phase",
-        "processed": "processedItems",
-        "total": "totalItems",
-    }
-)
+def check_frame(value: object) -> Frame:
+    """Return ``value`` if a compact frame can carry it, else raise
+    :class:`~phasekit.InvalidValue`."""
+    if type(value) is ShardReport:
+        return value
+    if type(value) is ProgressMessage or type(value) is TransitionMessage:
+        return value
+    raise InvalidValue(
+        f"message must be a ProgressMessage, TransitionMessage or ShardReport; got {shown(value)}",
+        field="message",
+        value=value,
+    )

@@ -3,9 +3,11 @@
 ``["p1", campaign_id, phase code, status code, progress, processed, total, successful,
 failed, sequence, timestamp_ms]`` for progress, ``["t1", campaign_id, previous phase
 code, phase code, status code, reason, sequence, timestamp_ms]`` for a transition,
-``["b1", frame, frame, ...]`` for a batch. Encoding and decoding a progress frame are
-the hot paths: the fast paths below check classes and ranges in one chain and fill the
-record directly; anything off goes to :func:`_explain` for a precise error.
+``["s1", campaign_id, phase code, shard, shard_total, processed, successful, failed]``
+for a worker's shard report, ``["b1", frame, frame, ...]`` for a batch. Encoding and
+decoding progress and shard-report frames are the hot paths: the fast paths below check
+classes and ranges in one chain and fill the record directly; anything off goes to
+:func:`_explain` for a precise error.
 """
 
 from __future__ import annotations
@@ -24,19 +26,23 @@ from phasekit._checks import (
 from phasekit._ids import cached_text, cached_uuid, parse_uuid, uuid_text
 from phasekit._messages import (
     BATCH_TAG,
+    MAX_SHARD,
     PHASE_BY_CODE,
     PHASE_CODES,
     PROGRESS_FIELDS,
     PROGRESS_TAG,
+    SHARD_REPORT_FIELDS,
+    SHARD_REPORT_TAG,
     STATUS_BY_CODE,
     STATUS_CODES,
     TRANSITION_FIELDS,
     TRANSITION_TAG,
-    Message,
+    Frame,
     ProgressMessage,
+    ShardReport,
     TransitionMessage,
     WireField,
-    check_message,
+    check_frame,
 )
 from phasekit._model import PHASE_ORDER, unchecked_constructor
 from phasekit.codec._json import (
@@ -87,14 +93,30 @@ def _transition_items(message: TransitionMessage) -> tuple[object, ...]:
     )
 
 
+def _shard_report_items(report: ShardReport) -> tuple[object, ...]:
+    campaign_id = report.campaign_id
+    return (
+        SHARD_REPORT_TAG,
+        cached_text(campaign_id) or uuid_text(campaign_id),
+        _phase_code(report.phase),
+        report.shard,
+        report.shard_total,
+        report.processed,
+        report.successful,
+        report.failed,
+    )
+
+
 def frame_items(message: object) -> tuple[object, ...]:
-    """Return the items of ``message``'s compact frame; refuse anything not a message."""
+    """Return the items of ``message``'s compact frame; refuse anything a frame can't carry."""
     if type(message) is ProgressMessage:
         return _progress_items(message)
-    return _transition_items(check_message(message))  # type: ignore[arg-type]
+    if type(message) is ShardReport:
+        return _shard_report_items(message)
+    return _transition_items(check_frame(message))  # type: ignore[arg-type]
 
 
-def encode(message: Message) -> bytes:
+def encode(message: Frame) -> bytes:
     """Return the compact frame of ``message``: deterministic, UTF-8 JSON bytes.
 
     >>> import uuid
@@ -106,7 +128,7 @@ def encode(message: Message) -> bytes:
     return dumps(frame_items(message))
 
 
-def encode_batch(messages: Iterable[Message]) -> bytes:
+def encode_batch(messages: Iterable[Frame]) -> bytes:
     """Return one frame that carries every message of ``messages``, in order.
 
     >>> encode_batch([])
@@ -120,6 +142,7 @@ _TRANSITION_TYPES: Final = (str, str, int, int, int, str, int, int)
 # Build records from values the decoder has just checked, without re-validating them.
 _new_progress: Final = unchecked_constructor(ProgressMessage)
 _new_transition: Final = unchecked_constructor(TransitionMessage)
+_new_shard_report: Final = unchecked_constructor(ShardReport)
 _phase_by_code = PHASE_BY_CODE.get
 _status_by_code = STATUS_BY_CODE.get
 
@@ -181,6 +204,29 @@ def _decode_transition(items: list[Any]) -> TransitionMessage:
     raise _explain(items, TRANSITION_FIELDS, TransitionMessage, "transition")
 
 
+def _decode_shard_report(items: list[Any]) -> ShardReport:
+    # Workers send these many times a second: the same kind of fast path as progress.
+    if len(items) == 8:
+        _, text, phase_code, shard, size, processed, ok, bad = items
+        if (
+            phase_code.__class__
+            is shard.__class__
+            is size.__class__
+            is processed.__class__
+            is ok.__class__
+            is bad.__class__
+            is int
+            and text.__class__ is str
+            and 0 <= shard <= MAX_SHARD
+            and 0 <= ok <= ok + bad <= processed <= size <= MAX_INTEGER
+        ):
+            campaign_id = cached_uuid(text) or parse_uuid(text)
+            phase = _phase_by_code(phase_code)
+            if campaign_id is not None and phase is not None:
+                return _new_shard_report(campaign_id, phase, shard, size, processed, ok, bad)
+    raise _explain(items, SHARD_REPORT_FIELDS, ShardReport, "shard report")
+
+
 def _wire_value(field: WireField, value: object, position: int, kind_name: str) -> object:
     """Return a wire value as the record field wants it, or raise naming the position."""
     where = f"{kind_name} frame position {position} ({field.name})"
@@ -203,14 +249,14 @@ def _wire_value(field: WireField, value: object, position: int, kind_name: str) 
         if type(value) is str and value.strip() == value:
             return value
         raise DecodeError(f"{where} must be a stripped string; got {shown(value)}")
-    maximum = MAX_TIMESTAMP_MS if field.kind == "timestamp" else MAX_INTEGER
+    maximum = {"timestamp": MAX_TIMESTAMP_MS, "shard": MAX_SHARD}.get(field.kind, MAX_INTEGER)
     if type(value) is int and 0 <= value <= maximum:
         return value
     raise DecodeError(f"{where} must be an int in 0..{maximum}; got {shown(value)}")
 
 
 def _explain(
-    items: list[Any], fields: tuple[WireField, ...], cls: type[Message], kind_name: str
+    items: list[Any], fields: tuple[WireField, ...], cls: type[Frame], kind_name: str
 ) -> DecodeError:
     if len(items) != len(fields) + 1:
         return DecodeError(
@@ -228,7 +274,7 @@ def _explain(
     raise AssertionError("the fast path refused a valid frame")  # pragma: no cover
 
 
-def _decode_items(items: Any, position: str = "frame") -> Message:
+def _decode_items(items: Any, position: str = "frame") -> Frame:
     if type(items) is not list or not items:
         raise DecodeError(f"{position} must be a non-empty JSON array; got {shown(items)}")
     tag = items[0]
@@ -236,15 +282,17 @@ def _decode_items(items: Any, position: str = "frame") -> Message:
         return _decode_progress(items)
     if tag == TRANSITION_TAG:
         return _decode_transition(items)
+    if tag == SHARD_REPORT_TAG:
+        return _decode_shard_report(items)
     raise DecodeError(
-        f"{position} has unknown tag {shown(tag)}; expected {PROGRESS_TAG!r} or "
-        f"{TRANSITION_TAG!r} (kind and format version)"
+        f"{position} has unknown tag {shown(tag)}; expected {PROGRESS_TAG!r}, "
+        f"{TRANSITION_TAG!r} or {SHARD_REPORT_TAG!r} (kind and format version)"
     )
 
 
 def decode(
     data: bytes | bytearray | memoryview | str, *, max_bytes: int = DEFAULT_MAX_BYTES
-) -> Message:
+) -> Frame:
     """Return the message of a compact frame, or raise :class:`~phasekit.DecodeError`.
 
     >>> decode('["p1","00000000-0000-0000-0000-000000000001",1,1,12.5,5,40,0,0,0,0]').total
@@ -271,7 +319,7 @@ def decode_batch(
     *,
     max_bytes: int = DEFAULT_MAX_BYTES,
     max_messages: int = DEFAULT_MAX_BATCH,
-) -> list[Message]:
+) -> list[Frame]:
     """Return the messages of a batch frame, in order (an empty batch gives ``[]``)."""
     check_int(max_messages, "max_messages")
     items = read_json(data, max_bytes)

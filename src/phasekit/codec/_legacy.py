@@ -19,13 +19,9 @@ import cattrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from phasekit._checks import check_instance, shown
+from phasekit._envelopes import LEGACY_DATA_KEYS, LEGACY_ENVELOPE_KEYS, LEGACY_PROGRESS_TYPE
 from phasekit._ids import check_uuid, uuid_text
-from phasekit._messages import (
-    LEGACY_DATA_KEYS,
-    LEGACY_ENVELOPE_KEYS,
-    LEGACY_PROGRESS_TYPE,
-    ProgressMessage,
-)
+from phasekit._messages import ProgressMessage
 from phasekit.codec._json import DEFAULT_MAX_BYTES, dumps, read_json
 from phasekit.codec._timestamps import format_timestamp, parse_timestamp
 from phasekit.codec._verbose import describe_exception

@@ -15,12 +15,11 @@ import cattrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from phasekit._checks import shown
+from phasekit._envelopes import PROGRESS_TYPE, TRANSITION_TYPE
 from phasekit._ids import uuid_text
 from phasekit._messages import (
     PROGRESS_FIELDS,
-    PROGRESS_TYPE,
     TRANSITION_FIELDS,
-    TRANSITION_TYPE,
     Message,
     ProgressMessage,
     TransitionMessage,
