@@ -9,8 +9,8 @@ SRC := src tests examples benchmarks fuzz docs/conf.py
 
 help:
 	@echo "make demo   run the examples (the main job)"
-	@echo "make test   ruff, ruff format --check, mypy --strict, pytest with coverage (on a"
-	@echo "            throwaway PostgreSQL server it starts and stops), docs"
+	@echo "make test   ruff, ruff format --check, mypy --strict, pytest with coverage (on"
+	@echo "            throwaway PostgreSQL and Redis servers it starts and stops), docs"
 	@echo "make bench  run the benchmarks against phasekit's peers"
 	@echo "make docs   build the HTML docs with warnings as errors"
 	@echo "make generate  rewrite generated/ (JSON Schema, OpenAPI, TypeScript)"
@@ -43,13 +43,15 @@ typescript:
 	else echo "make test: npm not found; the TypeScript checks need Node.js and npm" \
 	  "(Debian: apt-get install nodejs npm)" >&2; exit 1; fi
 
-# The tests run against a throwaway PostgreSQL server that .ci/with-postgres.sh starts
-# and stops (PHASEKIT_TEST_POSTGRES_DSN: use yours; PHASEKIT_SKIP_POSTGRES=1: skip them).
+# The tests run against a throwaway PostgreSQL server and a throwaway Redis server that
+# .ci/with-postgres.sh and .ci/with-redis.sh start and stop (PHASEKIT_TEST_POSTGRES_DSN and
+# PHASEKIT_REDIS_URL: use yours; PHASEKIT_SKIP_POSTGRES=1 and PHASEKIT_SKIP_REDIS=1: skip
+# those tests).
 # PYTEST_ARGS passes more options, e.g. PYTEST_ARGS=--hypothesis-seed=N.
 PYTEST_ARGS ?=
 pytest: $(VENV)/.installed-dev typescript
-	.ci/with-postgres.sh $(BIN)/pytest src tests README.md --cov=phasekit --cov-branch \
-	  --cov-report=term --cov-fail-under=95 $(PYTEST_ARGS)
+	.ci/with-postgres.sh .ci/with-redis.sh $(BIN)/pytest src tests README.md \
+	  --cov=phasekit --cov-branch --cov-report=term --cov-fail-under=95 $(PYTEST_ARGS)
 
 docs: $(VENV)/.installed-dev
 	$(BIN)/sphinx-build -n -W --keep-going -q -b html docs docs/_build/html
@@ -59,6 +61,7 @@ demo: $(VENV)/.installed-dev
 	$(PY) examples/lifecycle_tour.py
 	$(PY) examples/migrate_sqlite.py
 	$(PY) examples/progress_worker.py
+	.ci/with-redis.sh $(PY) examples/celery_campaign.py --kill-worker
 
 bench: $(VENV)/.installed-bench
 	cd benchmarks && ../$(PY) bench_lifecycle.py

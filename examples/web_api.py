@@ -8,8 +8,14 @@ Endpoints (the plan's three, then two that drive a campaign for the demo):
 - ``GET /campaigns/{id}/phases``: phase, status, progress and what may happen next.
 - ``POST /campaigns/{id}/events`` {event}: start, pause, resume, complete, fail, ...
 - ``POST /campaigns/{id}/progress`` {progress, processed, total}: a worker's report.
+- ``PUT /campaigns/{id}/shards`` {shards, total}: the current phase is processed by many
+  workers, in ``shards`` shards holding ``total`` domains in all.
+- ``POST /campaigns/{id}/shard-reports``: the workers' reports, as compact ``s1`` frames
+  (one, or a ``b1`` batch of them), merged by :class:`phasekit.CampaignProgress` into one
+  exact campaign progress that never goes back, whatever the duplicates and the order.
 - ``WebSocket /campaigns/{id}/stream``: compact progress frames, throttled, starting
-  with the current state; transitions as compact frames too.
+  with the current state; transitions as compact frames too. With shards, the frames
+  carry the merged campaign progress.
 
 phasekit does the domain work; this file is only the web and storage glue. Run it with
 ``uvicorn examples.web_api:app`` (the ``examples`` extra installs Starlette and uvicorn),
@@ -35,11 +41,14 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 import phasekit
 from phasekit import (
+    CampaignProgress,
     InvalidTransition,
     PhasekitError,
     PhaseState,
+    PhaseStatus,
     ProgressMessage,
     ProgressThrottle,
+    ShardReport,
     TransitionMessage,
     codec,
 )
@@ -175,6 +184,9 @@ def create_app(
     store = CampaignStore(database)
     throttle = ProgressThrottle(min_interval_ms=250, min_delta=1.0)
     broadcaster = Broadcaster()
+    # The merge state of each campaign whose current phase runs in shards (kept in memory:
+    # a real service keeps one aggregator per campaign, or merges several with `merge`).
+    shard_merges: dict[uuid.UUID, CampaignProgress] = {}
 
     def campaign_id_of(request: Request | WebSocket) -> uuid.UUID | None:
         try:
@@ -253,6 +265,7 @@ def create_app(
         except PhasekitError as problem:
             return error(422, "invalid_value", str(problem))
         sequence = store.save(campaign_id, change.current, 0, 0)
+        shard_merges.pop(campaign_id, None)  # the shards were the finished phase's
         broadcaster.publish(
             TransitionMessage(
                 campaign_id,
@@ -309,6 +322,75 @@ def create_app(
         report(campaign_id, after, body["processed"], body["total"])
         return JSONResponse(phases_body(campaign_id, name, after))
 
+    async def split_into_shards(request: Request) -> JSONResponse:
+        looked = lookup(request)
+        if isinstance(looked, JSONResponse):
+            return looked
+        campaign_id, found = looked
+        body = await read_body(request, ("shards", "total"))
+        if isinstance(body, JSONResponse):
+            return body
+        name, state, _, _, _ = found
+        try:
+            merge = CampaignProgress(
+                campaign_id, state.phase, shards=body["shards"], total=body["total"]
+            )
+        except PhasekitError as problem:
+            return error(422, "invalid_value", str(problem))
+        kept = shard_merges.setdefault(campaign_id, merge)
+        if (kept.phase, kept.shards, kept.total) != (merge.phase, merge.shards, merge.total):
+            return error(
+                409,
+                "shards_already_set",
+                f"{state.phase.value} already runs in {kept.shards} shards of "
+                f"{kept.total} domains in all",
+            )
+        return JSONResponse(phases_body(campaign_id, name, state))
+
+    async def shard_reports(request: Request) -> JSONResponse:
+        looked = lookup(request)
+        if isinstance(looked, JSONResponse):
+            return looked
+        campaign_id, found = looked
+        name, state, _, _, _ = found
+        merged = shard_merges.get(campaign_id)
+        if merged is None:
+            return error(
+                409, "no_shards", f"PUT /campaigns/{campaign_id}/shards before reporting shards"
+            )
+        if state.status is not PhaseStatus.RUNNING:
+            return error(
+                409,
+                "invalid_progress",
+                f"progress can only change while running; {state} is {state.status.value}",
+            )
+        body = await request.body()
+        try:
+            batch = body.lstrip().startswith(b'["' + codec.BATCH_TAG.encode())
+            frames = codec.decode_batch(body) if batch else [codec.decode(body)]
+            # Applied to a copy first, so that a bad report in a batch changes nothing.
+            trial = merged.merge(
+                CampaignProgress(
+                    campaign_id, merged.phase, shards=merged.shards, total=merged.total
+                )
+            )
+            changed = False
+            for frame in frames:
+                if not isinstance(frame, ShardReport):
+                    return error(422, "invalid_value", "body must hold s1 shard-report frames")
+                changed = trial.apply(frame) or changed
+            after = phasekit.with_progress(state, trial.percent) if changed else state
+        except PhasekitError as problem:
+            return error(422, "invalid_value", str(problem))
+        shard_merges[campaign_id] = trial
+        if changed:
+            sequence = store.save(campaign_id, after, trial.processed, trial.total)
+            message = trial.message(after.status, sequence=sequence, timestamp_ms=clock())
+            sent = throttle.offer(message, clock())
+            if sent is not None:
+                broadcaster.publish(sent)
+        return JSONResponse(phases_body(campaign_id, name, after))
+
     async def stream(websocket: WebSocket) -> None:
         campaign_id = campaign_id_of(websocket)
         found = store.load(campaign_id) if campaign_id else None
@@ -363,6 +445,8 @@ def create_app(
             Route("/campaigns/{id}/phases", get_phases, methods=["GET"]),
             Route("/campaigns/{id}/events", apply, methods=["POST"]),
             Route("/campaigns/{id}/progress", progress, methods=["POST"]),
+            Route("/campaigns/{id}/shards", split_into_shards, methods=["PUT"]),
+            Route("/campaigns/{id}/shard-reports", shard_reports, methods=["POST"]),
             WebSocketRoute("/campaigns/{id}/stream", stream),
         ],
         lifespan=lifespan,

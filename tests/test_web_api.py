@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -13,7 +14,8 @@ import jsonschema
 import pytest
 from starlette.testclient import TestClient
 
-from phasekit import ProgressMessage, TransitionMessage, codec, schema
+from phasekit import ProgressMessage, ShardReport, TransitionMessage, codec, schema
+from tests.frames import TYPICAL
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "web_api.py"
 
@@ -250,3 +252,100 @@ def test_scripted_session_runs(capsys: pytest.CaptureFixture[str]) -> None:
     last_progress = decoded[2]
     assert isinstance(last_progress, ProgressMessage)
     assert last_progress.progress == 100.0
+
+
+# --- many workers: shard reports merged into the campaign's progress ------------------
+
+
+def shard_frame(campaign: str, shard: int, size: int, processed: int, failed: int = 0) -> bytes:
+    report = ShardReport(
+        campaign, "domain_generation", shard, size, processed, processed - failed, failed
+    )
+    return codec.encode(report)
+
+
+def running_in_shards(client: TestClient, shards: int = 2, total: int = 30) -> str:
+    campaign = create(client)
+    split = client.put(f"/campaigns/{campaign}/shards", json={"shards": shards, "total": total})
+    assert split.status_code == 200
+    assert client.post(f"/campaigns/{campaign}/events", json={"event": "start"}).status_code == 200
+    return campaign
+
+
+def test_the_stream_serves_the_merged_progress_of_the_shards(
+    client: TestClient, clock: Clock
+) -> None:
+    campaign = running_in_shards(client)
+    post = f"/campaigns/{campaign}/shard-reports"
+    with client.websocket_connect(f"/campaigns/{campaign}/stream") as socket:
+        socket.receive_bytes()
+        clock.now += 1000
+        assert client.post(post, content=shard_frame(campaign, 0, 10, 4)).status_code == 200
+        first = codec.decode(socket.receive_bytes())
+        assert isinstance(first, ProgressMessage)
+        assert (first.processed, first.total) == (4, 30)
+        # A batch from both workers, with a duplicate, a late report and a retry of shard 0
+        # that restarted from 0: the campaign counts each domain once.
+        batch = (
+            b'["b1",'
+            + b",".join(
+                [
+                    shard_frame(campaign, 1, 20, 20, 1),
+                    shard_frame(campaign, 0, 10, 4),
+                    shard_frame(campaign, 0, 10, 2),
+                    shard_frame(campaign, 0, 10, 0),
+                    shard_frame(campaign, 0, 10, 6),
+                    shard_frame(campaign, 1, 20, 20, 1),
+                ]
+            )
+            + b"]"
+        )
+        clock.now += 1000
+        assert client.post(post, content=batch).status_code == 200
+        merged = codec.decode(socket.receive_bytes())
+        assert isinstance(merged, ProgressMessage)
+        assert (merged.processed, merged.successful, merged.failed) == (26, 25, 1)
+        assert merged.progress == 26 * 100 / 30
+        assert merged.sequence > first.sequence
+    phases = client.get(f"/campaigns/{campaign}/phases").json()
+    assert phases["progress"] == 26 * 100 / 30
+
+
+def test_shard_reports_that_do_not_fit_change_nothing(client: TestClient) -> None:
+    campaign = running_in_shards(client)
+    post = f"/campaigns/{campaign}/shard-reports"
+    assert client.post(post, content=shard_frame(campaign, 0, 10, 4)).status_code == 200
+    other = str(uuid.UUID(int=5))
+    bad_batch = (
+        b'["b1",' + shard_frame(campaign, 1, 20, 20) + b"," + shard_frame(campaign, 2, 1, 1) + b"]"
+    )
+    for body, status, text in [
+        (shard_frame(campaign, 2, 1, 1), 422, "shard must be in 0..1"),
+        (shard_frame(campaign, 0, 11, 5), 422, "earlier 10"),
+        (shard_frame(other, 1, 20, 20), 422, "report is for campaign"),
+        (bad_batch, 422, "shard must be in 0..1"),
+        (codec.encode(TYPICAL), 422, "s1 shard-report frames"),
+        (b"[1,", 422, "not valid JSON"),
+    ]:
+        response = client.post(post, content=body)
+        assert response.status_code == status, body
+        conforms(response.json(), "Error")
+        assert text in response.json()["message"]
+    # Shard 1's report in the refused batch was not kept.
+    assert client.get(f"/campaigns/{campaign}/phases").json()["progress"] == 4 * 100 / 30
+
+
+def test_shards_must_be_set_while_running_and_only_once(client: TestClient) -> None:
+    campaign = create(client)
+    frame = shard_frame(campaign, 0, 10, 4)
+    no_shards = client.post(f"/campaigns/{campaign}/shard-reports", content=frame)
+    assert (no_shards.status_code, no_shards.json()["error"]) == (409, "no_shards")
+    shards = f"/campaigns/{campaign}/shards"
+    assert client.put(shards, json={"shards": 0, "total": 5}).status_code == 422
+    assert client.put(shards, json={"shards": 2}).status_code == 422
+    assert client.put(shards, json={"shards": 2, "total": 30}).status_code == 200
+    assert client.put(shards, json={"shards": 2, "total": 30}).status_code == 200  # again
+    again = client.put(shards, json={"shards": 3, "total": 30})
+    assert (again.status_code, again.json()["error"]) == (409, "shards_already_set")
+    pending = client.post(f"/campaigns/{campaign}/shard-reports", content=frame)
+    assert (pending.status_code, pending.json()["error"]) == (409, "invalid_progress")
