@@ -68,6 +68,7 @@ bench: $(VENV)/.installed-bench
 	cd benchmarks && ../$(PY) bench_mapping.py
 	cd benchmarks && ../$(PY) bench_codec.py
 	cd benchmarks && ../$(PY) bench_traffic.py
+	cd benchmarks && ../$(PY) bench_shards.py
 
 GENERATED := generated/phasekit.schema.json generated/openapi.json generated/phasekit.ts
 

@@ -165,6 +165,17 @@ def test_ties_on_processed_are_broken_by_successful_then_failed() -> None:
         assert (progress.successful, progress.failed) == (3, 2)
 
 
+def test_a_finished_shard_counts_once_as_done_whatever_its_later_reports() -> None:
+    progress = CampaignProgress(CAMPAIGN, PHASE, shards=2, total=20)
+    assert progress.apply(ShardReport(CAMPAIGN, PHASE, 0, 10, 10, 5, 0))
+    # The same shard finished again with more successes (a retry): more advanced, still
+    # one shard done.
+    assert progress.apply(ShardReport(CAMPAIGN, PHASE, 0, 10, 10, 9, 1))
+    assert progress.apply(ShardReport(CAMPAIGN, PHASE, 0, 10, 10, 10, 0))
+    assert (progress.shards_done, progress.complete) == (1, False)
+    assert (progress.successful, progress.failed) == (10, 0)
+
+
 def test_a_shard_of_no_items_is_done_once_reported() -> None:
     progress = CampaignProgress(CAMPAIGN, PHASE, shards=2, total=5)
     assert not progress.complete

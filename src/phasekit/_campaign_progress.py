@@ -86,18 +86,43 @@ class CampaignProgress:
 
     def apply(self, report: ShardReport) -> bool:
         """Merge one shard report; return True iff the merged figures changed."""
+        # The hot path of an aggregator: a known shard's report, inlined; anything else
+        # (a new shard, a report that does not fit) goes to _merge and its checks.
         if report.__class__ is not ShardReport:
             check_instance(report, ShardReport, "report")
-        if report.campaign_id != self.campaign_id or report.phase is not self.phase:
+        campaign_id = report.campaign_id
+        if (
+            campaign_id is not self.campaign_id and campaign_id != self.campaign_id
+        ) or report.phase is not self.phase:
             raise InvalidValue(
-                f"report is for campaign {report.campaign_id} phase {report.phase.value}; "
+                f"report is for campaign {campaign_id} phase {report.phase.value}; "
                 f"this merge is for campaign {self.campaign_id} phase {self.phase.value}",
                 field="report",
                 value=report,
             )
-        return self._merge(
-            report.shard, report.processed, report.successful, report.failed, report.shard_total
-        )
+        shard = report.shard
+        processed = report.processed
+        successful = report.successful
+        failed = report.failed
+        kept = self._kept.get(shard)
+        if kept is None or report.shard_total != kept[3]:
+            return self._merge(shard, processed, successful, failed, report.shard_total)
+        kept_processed, kept_successful, kept_failed, size = kept
+        if processed < kept_processed or (
+            processed == kept_processed
+            and (
+                successful < kept_successful
+                or (successful == kept_successful and failed <= kept_failed)
+            )
+        ):
+            return False  # a duplicate, a late report or a retry not past what was kept
+        self._processed += processed - kept_processed
+        self._successful += successful - kept_successful
+        self._failed += failed - kept_failed
+        if processed == size and kept_processed != size:
+            self._done += 1
+        self._kept[shard] = (processed, successful, failed, size)
+        return True
 
     def _merge(self, shard: int, processed: int, successful: int, failed: int, size: int) -> bool:
         kept = self._kept.get(shard)
