@@ -10,9 +10,11 @@
 2. Bytes per report: the ``s1`` frame against a ``p1`` progress frame, the verbose
    envelope and the legacy ``campaign_progress`` envelope carrying the same counts.
 3. Traffic of the 2M-domain campaign of ``examples/celery_campaign.py`` on a simulated
-   clock: 200 shards of 10,000 domains on 8 workers, each checking 100 domains at a time.
-   Broker writes: one report per shard per 250 ms at most, against one write per batch of
-   100 domains (20,000) the old way; client frames: at most one per 250 ms per campaign.
+   clock, with the example's own settings (200 shards of 10,000 domains on 2 workers at
+   50,000 domains a second each, a look at the clock every 1,000 domains, a report after
+   the first chunk, then at most every 250 ms, and a final one). Broker writes: at most
+   one report per shard per 250 ms, against one write per batch of 100 domains (20,000)
+   the old way; client frames: at most one per 250 ms per campaign.
 
 Run with ``make bench`` or ``python benchmarks/bench_shards.py``.
 """
@@ -22,8 +24,10 @@ from __future__ import annotations
 import argparse
 import itertools
 import random
+import sys
 import uuid
 from collections import deque
+from pathlib import Path
 
 from _harness import best_seconds, machine_line, print_table
 
@@ -37,9 +41,18 @@ from phasekit import (
     codec,
 )
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "examples"))
+from celery_campaign import (
+    CHUNK,
+    CLIENT_INTERVAL_MS,
+    DOMAINS_PER_SECOND,
+    LEGACY_BATCH,
+    REPORT_EVERY_S,
+)
+
 CAMPAIGN = uuid.UUID("9b2e4c1a-7f3d-4e8a-b5c6-0d1e2f3a4b5c")
 PHASE = Phase.DNS_VALIDATION
-INTERVAL_MS = 250
+REPORT_EVERY_MS = round(REPORT_EVERY_S * 1000)
 
 
 def report_stream(shards: int, shard_size: int, seed: int = 7) -> list[ShardReport]:
@@ -167,7 +180,7 @@ def sizes() -> None:
 def simulated_campaign(domains: int, shard_size: int, workers: int, rate: int) -> None:
     """The Celery example's campaign on a simulated clock: writes and frames, exactly."""
     shards = domains // shard_size
-    batch, batch_ms = 100, 100 * 1000 // rate  # one domain batch per 100 domains
+    chunk_ms = CHUNK * 1000 // rate
     # Each worker takes the next shard when it is free; events are (time, shard, processed).
     free_at = [0] * workers
     events: list[tuple[int, int, int]] = []
@@ -176,30 +189,30 @@ def simulated_campaign(domains: int, shard_size: int, workers: int, rate: int) -
         worker = min(range(workers), key=free_at.__getitem__)
         now = free_at[worker]
         times = report_times[shard] = []
-        for processed in range(batch, shard_size + 1, batch):
-            now += batch_ms
-            # Report after the first batch, then at most every 250 ms, and at the end.
-            if not times or now - times[-1] >= INTERVAL_MS or processed == shard_size:
+        for processed in range(CHUNK, shard_size + 1, CHUNK):
+            now += chunk_ms
+            # Report after the first chunk, then at most every 250 ms, and at the end.
+            if not times or now - times[-1] >= REPORT_EVERY_MS or processed == shard_size:
                 events.append((now, shard, processed))
                 times.append(now)
         free_at[worker] = now
     # Every gap between a shard's reports is at least the interval, but the one before
     # its final report, which is sent as soon as the shard is done.
     per_shard_gaps_ok = all(
-        later - earlier >= INTERVAL_MS
+        later - earlier >= REPORT_EVERY_MS
         for times in report_times.values()
         for earlier, later in itertools.pairwise(times[:-1])
     )
     events.sort()
     progress = CampaignProgress(CAMPAIGN, PHASE, shards=shards, total=domains)
-    throttle = ProgressThrottle(min_interval_ms=INTERVAL_MS, min_delta=1.0)
+    throttle = ProgressThrottle(min_interval_ms=CLIENT_INTERVAL_MS, min_delta=1.0)
     frames: list[tuple[int, ProgressMessage]] = []
     sequence = 0
-    next_tick = INTERVAL_MS
+    next_tick = CLIENT_INTERVAL_MS
     for now, shard, processed in events:
         while next_tick <= now:
             frames += [(next_tick, message) for message in throttle.due(next_tick)]
-            next_tick += INTERVAL_MS
+            next_tick += CLIENT_INTERVAL_MS
         failed = processed // 20
         report = ShardReport(
             CAMPAIGN, PHASE, shard, shard_size, processed, processed - failed, failed
@@ -218,13 +231,13 @@ def simulated_campaign(domains: int, shard_size: int, workers: int, rate: int) -
     assert frames[-1][1].processed == domains
     gaps = [later[0] - earlier[0] for earlier, later in itertools.pairwise(frames)]
     # The last frame is the completion, which a throttle always sends at once.
-    assert all(gap >= INTERVAL_MS for gap in gaps[:-1]), min(gaps)
-    legacy_writes = domains // batch
+    assert all(gap >= CLIENT_INTERVAL_MS for gap in gaps[:-1]), min(gaps)
+    legacy_writes = domains // LEGACY_BATCH
     print_table(
         f"A {domains:,}-domain campaign: {shards} shards of {shard_size:,} on {workers} "
         f"workers at {rate:,} domains/s each (simulated clock, "
         f"{events[-1][0] / 1000:,.0f} s)",
-        ["", "old way (a write per 100 domains)", "phasekit", "ratio"],
+        ["", f"old way (a write per {LEGACY_BATCH} domains)", "phasekit", "ratio"],
         [
             (
                 "broker writes",
@@ -241,9 +254,9 @@ def simulated_campaign(domains: int, shard_size: int, workers: int, rate: int) -
         ],
     )
     print(
-        f"\nAt most one report per shard per {INTERVAL_MS} ms "
+        f"\nAt most one report per shard per {REPORT_EVERY_MS} ms "
         f"({'yes' if per_shard_gaps_ok else 'NO'}, the last report of a shard excepted); "
-        f"at most one client frame per {INTERVAL_MS} ms (yes, the completion excepted: "
+        f"at most one client frame per {CLIENT_INTERVAL_MS} ms (yes, the completion excepted: "
         f"smallest gap {min(gaps[:-1])} ms)."
     )
 
@@ -256,7 +269,7 @@ def main() -> None:
     print(f"## Shard-report benchmark ({machine_line()})")
     throughput(args.repeat)
     sizes()
-    simulated_campaign(args.domains, shard_size=10_000, workers=8, rate=2_500)
+    simulated_campaign(args.domains, shard_size=10_000, workers=2, rate=DOMAINS_PER_SECOND)
 
 
 if __name__ == "__main__":
