@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import jsonschema
@@ -20,7 +21,9 @@ def as_json(document: dict[str, schema.JSONValue]) -> Any:
     return orjson.loads(orjson.dumps(document))
 
 
+@functools.cache
 def validator(definition: str) -> jsonschema.Draft202012Validator:
+    """A validator of one definition, built once: Hypothesis calls this for every example."""
     document = as_json(schema.json_schema())
     jsonschema.Draft202012Validator.check_schema(document)
     return jsonschema.Draft202012Validator(
