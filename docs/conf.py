@@ -125,6 +125,14 @@ def _wire_tables() -> dict[str, str]:
             rows.append(f"| {position} | `{field.name}` | {field.kind} | {verbose} | {field.doc} |")
         return "\n".join(rows) + "\n"
 
+    def compact_table(tag: str, fields: tuple[codec.WireField, ...]) -> str:
+        # A frame with no verbose envelope (a shard report): no verbose-key column.
+        rows = ["| position | field | kind | meaning |", "|---|---|---|---|"]
+        rows.append(f"| 0 | tag | string | `{tag!r}` |")
+        for position, field in enumerate(fields, start=1):
+            rows.append(f"| {position} | `{field.name}` | {field.kind} | {field.doc} |")
+        return "\n".join(rows) + "\n"
+
     codes = ["| code | phase |", "|---|---|"] + [
         f"| {code} | `{phase}` |" for phase, code in codec.PHASE_CODES.items()
     ]
@@ -151,6 +159,7 @@ def _wire_tables() -> dict[str, str]:
     return {
         "progress_fields.md": table(codec.PROGRESS_TAG, codec.PROGRESS_FIELDS),
         "transition_fields.md": table(codec.TRANSITION_TAG, codec.TRANSITION_FIELDS),
+        "shard_report_fields.md": compact_table(codec.SHARD_REPORT_TAG, codec.SHARD_REPORT_FIELDS),
         "codes.md": "\n".join(codes) + "\n",
         "sizes.md": sizes,
     }

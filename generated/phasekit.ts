@@ -83,7 +83,29 @@ export interface TransitionMessage {
   readonly timestampMs: number;
 }
 
+export interface ShardReport {
+  readonly kind: "shardReport";
+  /** campaign UUID, canonical lower-case text */
+  readonly campaignId: string;
+  /** phase the shard is processed in (code in compact frames) */
+  readonly phase: Phase;
+  /** shard number, 0..2147483647 */
+  readonly shard: number;
+  /** items in the shard; never changes */
+  readonly shardTotal: number;
+  /** items of the shard processed; <= shard_total */
+  readonly processed: number;
+  /** processed items that succeeded */
+  readonly successful: number;
+  /** processed items that failed; successful + failed <= processed */
+  readonly failed: number;
+}
+
+/** Either kind of message a client receives. */
 export type Message = ProgressMessage | TransitionMessage;
+
+/** Anything a compact frame carries: a message or a worker's shard report. */
+export type Frame = Message | ShardReport;
 
 export interface ProgressData {
   readonly campaignId: string;
@@ -122,9 +144,11 @@ export const PHASE_CODES: Readonly<Record<Phase, number>> = { domain_generation:
 export const STATUS_CODES: Readonly<Record<PhaseStatus, number>> = { pending: 0, running: 1, paused: 2, completed: 3, failed: 4, cancelled: 5 };
 export const PROGRESS_TAG = "p1";
 export const TRANSITION_TAG = "t1";
+export const SHARD_REPORT_TAG = "s1";
 export const BATCH_TAG = "b1";
 export const MAX_PROGRESS = 100.0;
 export const MAX_INTEGER = 9007199254740991;
+export const MAX_SHARD = 2147483647;
 export const MAX_TIMESTAMP_MS = 253402300799999;
 export const MAX_REASON_LENGTH = 500;
 export const DEFAULT_MAX_BYTES = 65536;
@@ -133,7 +157,7 @@ export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0
 export const STRIPPED_PATTERN = /^[^\u0009\u000a\u000b\u000c\u000d\u001c\u001d\u001e\u001f\u0020\u0085\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000]([\s\S]*[^\u0009\u000a\u000b\u000c\u000d\u001c\u001d\u001e\u001f\u0020\u0085\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000])?$/;
 
 /** How a frame position is checked. */
-export type FieldKind = "uuid" | "phase" | "status" | "percent" | "count" | "timestamp" | "reason";
+export type FieldKind = "uuid" | "phase" | "status" | "percent" | "count" | "shard" | "timestamp" | "reason";
 /** One field of a message: its Python name, its key here and its kind. */
 export interface WireField<Key extends string = string> {
   readonly name: string;
@@ -162,6 +186,16 @@ export const TRANSITION_FIELDS: readonly WireField<Exclude<keyof TransitionMessa
   { name: "reason", key: "triggerReason", kind: "reason" },
   { name: "sequence", key: "sequence", kind: "count" },
   { name: "timestamp_ms", key: "timestampMs", kind: "timestamp" },
+];
+/** The fields of a ShardReport, in compact wire order (after the tag). */
+export const SHARD_REPORT_FIELDS: readonly WireField<Exclude<keyof ShardReport, "kind">>[] = [
+  { name: "campaign_id", key: "campaignId", kind: "uuid" },
+  { name: "phase", key: "phase", kind: "phase" },
+  { name: "shard", key: "shard", kind: "shard" },
+  { name: "shard_total", key: "shardTotal", kind: "count" },
+  { name: "processed", key: "processed", kind: "count" },
+  { name: "successful", key: "successful", kind: "count" },
+  { name: "failed", key: "failed", kind: "count" },
 ];
 
 // The hand-written part of phasekit's TypeScript module: the lifecycle functions and the
@@ -326,22 +360,31 @@ const READERS: { readonly [Kind in FieldKind]: (value: Json, where: string) => u
   status: (value, where) => code(value, where, STATUS_BY_CODE, "status"),
   percent,
   count: (value, where) => integer(value, where, MAX_INTEGER),
+  shard: (value, where) => integer(value, where, MAX_SHARD),
   timestamp: (value, where) => integer(value, where, MAX_TIMESTAMP_MS),
   reason,
+};
+
+/** How the errors name each kind of frame, as the Python decoder does. */
+const FRAME_NAMES: { readonly [Kind in Frame["kind"]]: string } = {
+  progress: "progress",
+  transition: "transition",
+  shardReport: "shard report",
 };
 
 /** Check a frame's items against a field table: the arity, then each position in turn. */
 function readFields(
   items: readonly Json[],
   fields: readonly WireField[],
-  kind: Message["kind"],
+  kind: Frame["kind"],
 ): { readonly [key: string]: unknown } {
+  const name = FRAME_NAMES[kind];
   if (items.length !== fields.length + 1) {
-    throw new DecodeError(`${kind} frame must have ${fields.length + 1} items; got ${items.length}`);
+    throw new DecodeError(`${name} frame must have ${fields.length + 1} items; got ${items.length}`);
   }
   const message: { [key: string]: unknown } = { kind };
   fields.forEach((field, index) => {
-    const where = `${kind} frame position ${index + 1} (${field.name})`;
+    const where = `${name} frame position ${index + 1} (${field.name})`;
     message[field.key] = READERS[field.kind](items[index + 1], where);
   });
   return message;
@@ -366,6 +409,23 @@ function readTransition(items: readonly Json[]): TransitionMessage {
   return message;
 }
 
+function readShardReport(items: readonly Json[]): ShardReport {
+  const report = readFields(items, SHARD_REPORT_FIELDS, "shardReport") as unknown as ShardReport;
+  if (report.processed > report.shardTotal) {
+    throw new DecodeError(
+      `shard report frame: processed (${report.processed}) must not exceed ` +
+        `shard_total (${report.shardTotal})`,
+    );
+  }
+  if (report.successful + report.failed > report.processed) {
+    throw new DecodeError(
+      `shard report frame: successful + failed (${report.successful} + ${report.failed}) ` +
+        `must not exceed processed (${report.processed})`,
+    );
+  }
+  return report;
+}
+
 function parseFrame(text: string, maxBytes: number): Json {
   if (typeof text !== "string") {
     throw new DecodeError("frame must be a string");
@@ -377,7 +437,7 @@ function parseFrame(text: string, maxBytes: number): Json {
   return parseJson(text);
 }
 
-function readMessage(items: Json, where: string): Message {
+function readFrame(items: Json, where: string): Frame {
   if (!Array.isArray(items) || items.length === 0) {
     throw new DecodeError(`${where} must be a non-empty JSON array`);
   }
@@ -387,23 +447,27 @@ function readMessage(items: Json, where: string): Message {
   if (items[0] === TRANSITION_TAG) {
     return readTransition(items);
   }
+  if (items[0] === SHARD_REPORT_TAG) {
+    return readShardReport(items);
+  }
   throw new DecodeError(`${where} has an unknown tag`);
 }
 
 /**
  * Decode one compact frame, validating exactly like phasekit's Python decoder: it
- * returns the same values, and throws DecodeError on the same inputs.
+ * returns the same values, and throws DecodeError on the same inputs. A frame carries a
+ * client message or a worker's shard report; `kind` tells which.
  */
-export function decodeFrame(text: string, maxBytes: number = DEFAULT_MAX_BYTES): Message {
-  return readMessage(parseFrame(text, maxBytes), "frame");
+export function decodeFrame(text: string, maxBytes: number = DEFAULT_MAX_BYTES): Frame {
+  return readFrame(parseFrame(text, maxBytes), "frame");
 }
 
-/** Decode a batch frame into its messages, in order. */
+/** Decode a batch frame into its frames' messages and shard reports, in order. */
 export function decodeBatch(
   text: string,
   maxBytes: number = DEFAULT_MAX_BYTES,
   maxMessages: number = DEFAULT_MAX_BATCH,
-): Message[] {
+): Frame[] {
   const items = parseFrame(text, maxBytes);
   if (!Array.isArray(items) || items.length === 0 || items[0] !== BATCH_TAG) {
     throw new DecodeError(`batch frame must be a JSON array starting with "${BATCH_TAG}"`);
@@ -412,5 +476,5 @@ export function decodeBatch(
     const size = items.length - 1;
     throw new DecodeError(`batch of ${size} messages exceeds the limit of ${maxMessages}`);
   }
-  return items.slice(1).map((item, index) => readMessage(item, `batch item ${index + 1}`));
+  return items.slice(1).map((item, index) => readFrame(item, `batch item ${index + 1}`));
 }

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from importlib import resources
 from pathlib import Path
+from typing import get_args
 
 import orjson
 import pytest
@@ -23,8 +24,8 @@ from phasekit import (
     is_terminal,
     schema,
 )
-from phasekit.codec import Message
-from phasekit.schema._typescript import RUNTIME_FILE, TABLES_IMPORT, tables_module
+from phasekit.codec import FieldKind, Frame
+from phasekit.schema._typescript import _TS_TYPES, RUNTIME_FILE, TABLES_IMPORT, tables_module
 from tests import strategies as st
 from tests.typescript_tools import ROOT, compile_ts, node_results, python_result, same
 
@@ -73,8 +74,9 @@ NUMBER_EDGES = [
 
 @hs.composite
 def frame_texts(draw: hs.DrawFn) -> str:
-    """Valid compact frames and every kind of near miss, as text."""
-    message = draw(st.messages)
+    """Valid compact frames (messages and shard reports) and every kind of near miss, as
+    text."""
+    message = draw(st.frames)
     frame = codec.encode(message).decode()
     how = draw(hs.integers(0, 6))
     if how == 0:
@@ -128,16 +130,16 @@ def frame_texts(draw: hs.DrawFn) -> str:
 )
 @given(
     hs.lists(frame_texts(), min_size=150, max_size=150),
-    hs.lists(hs.lists(st.messages, max_size=3), min_size=5, max_size=5),
+    hs.lists(hs.lists(st.frames, max_size=3), min_size=5, max_size=5),
 )
 def test_node_decodes_exactly_like_python(
     compiled: list[Path],
     tmp_path_factory: pytest.TempPathFactory,
     frames: list[str],
-    batches: list[list[Message]],
+    batches: list[list[Frame]],
 ) -> None:
     batch_frames = [codec.encode_batch(batch).decode() for batch in batches]
-    batch_frames += ['["b1"]', '["b1",["p1"]]', "[]", '["b1",' + frames[0] + "]"]
+    batch_frames += ['["b1"]', '["b1",["p1"]]', '["b1",["s1"]]', "[]", '["b1",' + frames[0] + "]"]
     states = [{"phase": p.value, "status": s.value} for p in Phase for s in PhaseStatus]
     vectors = {"frames": frames, "batches": batch_frames, "states": states}
     python_frames = [python_result(lambda f=f: codec.decode(f)) for f in frames]
@@ -162,6 +164,7 @@ def test_node_decodes_exactly_like_python(
 STRING_EDGES = [
     '"p1"',
     '"t1"',
+    '"s1"',
     '"b1"',
     '""',
     '" x"',
@@ -183,10 +186,10 @@ STRING_EDGES = [
 
 def systematic_frames() -> tuple[list[str], list[str], list[str]]:
     """Frames that must decode, frames that must be refused, and edge cases whose outcome
-    only the Python decoder says: every field of both frame kinds replaced by every edge
+    only the Python decoder says: every field of every frame kind replaced by every edge
     value, every truncation, JSON whitespace, and characters in the reason."""
     decodable, refused, edges = [], [], []
-    for message in (codec.EXAMPLE_PROGRESS, codec.EXAMPLE_TRANSITION):
+    for message in (codec.EXAMPLE_PROGRESS, codec.EXAMPLE_TRANSITION, codec.EXAMPLE_SHARD_REPORT):
         full = codec.encode(message).decode()
         items = [orjson.dumps(item).decode() for item in orjson.loads(full)]
         for position in range(len(items)):
@@ -281,12 +284,21 @@ def test_the_module_is_the_tables_then_the_runtime_without_its_import() -> None:
             for limit in (
                 100,
                 codec.MAX_INTEGER,
+                codec.MAX_SHARD,
                 codec.MAX_TIMESTAMP_MS,
                 codec.DEFAULT_MAX_BYTES,
                 codec.DEFAULT_MAX_BATCH,
             )
         ),
-        *(f'"{tag}"' for tag in (codec.PROGRESS_TAG, codec.TRANSITION_TAG, codec.BATCH_TAG)),
+        *(
+            f'"{tag}"'
+            for tag in (
+                codec.PROGRESS_TAG,
+                codec.TRANSITION_TAG,
+                codec.SHARD_REPORT_TAG,
+                codec.BATCH_TAG,
+            )
+        ),
         *(f'"{member.value}"' for kind in (Phase, PhaseStatus, Event) for member in kind),
     ],
 )
@@ -301,6 +313,15 @@ def progress_frame(**counts: object) -> str:
     for name, value in counts.items():
         items[positions[name]] = value
     return orjson.dumps(items).decode()
+
+
+def shard_frame(*extra: object, **changes: object) -> str:
+    """The example shard-report frame with fields replaced by name, and items appended."""
+    items = orjson.loads(codec.encode(codec.EXAMPLE_SHARD_REPORT))
+    positions = {field.name: n for n, field in enumerate(codec.SHARD_REPORT_FIELDS, start=1)}
+    for name, value in changes.items():
+        items[positions[name]] = value
+    return orjson.dumps([*items, *extra]).decode()
 
 
 def transition_frame(previous: Phase, new: Phase) -> str:
@@ -336,12 +357,104 @@ SHARED_RULE_CASES: list[tuple[str, str, bool]] = [
     ("count 2**53", progress_frame(sequence=codec.MAX_INTEGER + 1), False),
 ]
 
+# The same for shard reports (EXAMPLE_SHARD_REPORT: shard 7, 10000 items, 6250 processed,
+# 6075 successful, 175 failed).
+SHARD_RULE_CASES: list[tuple[str, str, bool]] = [
+    ("shard report", shard_frame(), True),
+    ("processed == shard_total", shard_frame(shard_total=6_250), True),
+    ("processed > shard_total", shard_frame(shard_total=6_249), False),
+    ("all zero", shard_frame(shard_total=0, processed=0, successful=0, failed=0), True),
+    ("ok + failed > processed", shard_frame(successful=6_076), False),
+    ("failed > processed", shard_frame(successful=0, failed=6_251), False),
+    ("shard 0", shard_frame(shard=0), True),
+    ("shard 2**31 - 1", shard_frame(shard=codec.MAX_SHARD), True),
+    ("shard 2**31", shard_frame(shard=codec.MAX_SHARD + 1), False),
+    ("shard -1", shard_frame(shard=-1), False),
+    ("shard true", shard_frame(shard=True), False),
+    ("shard written 7.0", shard_frame(shard=7.0), False),
+    ("count written 6250.0", shard_frame(processed=6_250.0), False),
+    ("count 2.5", shard_frame(failed=2.5), False),
+    ("count false", shard_frame(failed=False), False),
+    ("count null", shard_frame(successful=None), False),
+    ("count as text", shard_frame(processed="6250"), False),
+    ("shard_total 2**53 - 1", shard_frame(shard_total=codec.MAX_INTEGER), True),
+    ("shard_total 2**53", shard_frame(shard_total=codec.MAX_INTEGER + 1), False),
+    ("phase code 3", shard_frame(phase=3), False),
+    ("phase code written 1.0", shard_frame(phase=1.0), False),
+    (
+        "upper-case campaign id",
+        shard_frame(campaign_id="9B2E4C1A-7F3D-4E8A-B5C6-0D1E2F3A4B5C"),
+        False,
+    ),
+    ("one item too many", shard_frame(0), False),
+    ("tag alone", '["s1"]', False),
+    ("one item short", orjson.dumps(orjson.loads(shard_frame())[:-1]).decode(), False),
+    ("a progress frame tagged s1", progress_frame().replace('"p1"', '"s1"', 1), False),
+    ("a shard report tagged p1", shard_frame().replace('"s1"', '"p1"', 1), False),
+]
+
 
 def test_shared_rule_cases_are_decoded_alike(compiled: list[Path], tmp_path: Path) -> None:
-    frames = [frame for _, frame, _ in SHARED_RULE_CASES]
-    for what, frame, accepted in SHARED_RULE_CASES:
+    cases = SHARED_RULE_CASES + SHARD_RULE_CASES
+    frames = [frame for _, frame, _ in cases]
+    # Each case also travels inside a batch, alone and after a valid shard report.
+    batches = [f'["b1",{frame}]' for frame in frames]
+    batches += [f'["b1",{shard_frame()},{frame}]' for frame in frames]
+    for what, frame, accepted in cases:
         assert ("value" in python_result(lambda f=frame: codec.decode(f))) == accepted, what
     for module in compiled:
-        results = node_results(module, {"frames": frames, "batches": [], "states": []}, tmp_path)
-        for (what, _, accepted), outcome in zip(SHARED_RULE_CASES, results["frames"], strict=True):
+        vectors = {"frames": frames, "batches": batches, "states": []}
+        results = node_results(module, vectors, tmp_path)
+        for (what, frame, accepted), outcome in zip(cases, results["frames"], strict=True):
             assert ("value" in outcome) == accepted, (what, outcome)
+            assert same(python_result(lambda f=frame: codec.decode(f)), outcome), what
+        for batch, outcome in zip(batches, results["batches"], strict=True):
+            assert same(python_result(lambda b=batch: codec.decode_batch(b)), outcome), batch
+
+
+def test_node_names_the_problem_of_a_shard_report_like_python(
+    compiled: list[Path], tmp_path: Path
+) -> None:
+    # Node's message is Python's, less the details after a ";" or a " (tag and" that only
+    # Python gives: the same frame kind, position, field and rule.
+    refused = [(what, frame) for what, frame, accepted in SHARD_RULE_CASES if not accepted]
+    python = {}
+    for what, frame in refused:
+        with pytest.raises(codec.DecodeError) as error:
+            codec.decode(frame)
+        python[what] = str(error.value)
+    for module in compiled:
+        vectors = {"frames": [frame for _, frame in refused], "batches": [], "states": []}
+        results = node_results(module, vectors, tmp_path)
+        for (what, _), outcome in zip(refused, results["frames"], strict=True):
+            theirs = outcome["error"].split(";")[0]
+            mine = python[what].split(" (tag and")[0]
+            assert len(theirs) > len("shard report frame"), (what, outcome)
+            assert mine.startswith(theirs), (what, outcome)
+
+
+def test_node_decodes_a_shard_report_to_camel_case_keys(
+    compiled: list[Path], tmp_path: Path
+) -> None:
+    report = codec.EXAMPLE_SHARD_REPORT
+    frame = codec.encode(report).decode()
+    vectors = {"frames": [frame], "batches": [codec.encode_batch([report]).decode()], "states": []}
+    expected = {
+        "kind": "shardReport",
+        "campaignId": str(report.campaign_id),
+        "phase": report.phase.value,
+        "shard": report.shard,
+        "shardTotal": report.shard_total,
+        "processed": report.processed,
+        "successful": report.successful,
+        "failed": report.failed,
+    }
+    for module in compiled:
+        results = node_results(module, vectors, tmp_path)
+        assert results["frames"] == [{"value": expected}]
+        assert results["batches"] == [{"value": [expected]}]
+
+
+def test_every_field_kind_has_a_typescript_type() -> None:
+    # The generated FieldKind (and so runtime.ts's READERS) lists every kind of the tables.
+    assert list(_TS_TYPES) == list(get_args(FieldKind))

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from phasekit import Phase, PhaseStatus, ProgressMessage, codec
-from phasekit.codec import PROGRESS_FIELDS, TRANSITION_FIELDS, Message
+from phasekit import Phase, PhaseStatus, ProgressMessage, ShardReport, codec
+from phasekit.codec import PROGRESS_FIELDS, SHARD_REPORT_FIELDS, TRANSITION_FIELDS, Frame
 
 ROOT = Path(__file__).resolve().parent.parent
 TSC = ROOT / "ts" / "node_modules" / ".bin" / "tsc"
@@ -45,14 +45,24 @@ def compile_ts(source: Path, *options: str) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-def as_typescript(message: Message) -> dict[str, object]:
-    fields = PROGRESS_FIELDS if isinstance(message, ProgressMessage) else TRANSITION_FIELDS
-    shaped: dict[str, object] = {
-        "kind": "progress" if isinstance(message, ProgressMessage) else "transition"
-    }
+def camel(name: str) -> str:
+    """``shard_total`` as TypeScript spells it, ``shardTotal``."""
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def as_typescript(message: Frame) -> dict[str, object]:
+    kind, fields = (
+        ("progress", PROGRESS_FIELDS)
+        if isinstance(message, ProgressMessage)
+        else ("shardReport", SHARD_REPORT_FIELDS)
+        if isinstance(message, ShardReport)
+        else ("transition", TRANSITION_FIELDS)
+    )
+    shaped: dict[str, object] = {"kind": kind}
     for field in fields:
         value = getattr(message, field.name)
-        name = field.verbose or "timestampMs"
+        name = field.verbose or camel(field.name)
         shaped[name] = (
             value.value
             if isinstance(value, Phase | PhaseStatus)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from typing import Any, Final, TypeAlias
+from typing import Any, Final, TypeAlias, assert_never
 
 from phasekit import codec
 from phasekit._checks import MAX_PROGRESS, MAX_REASON_LENGTH
@@ -92,10 +92,14 @@ def _field(field: codec.WireField, ref: Ref, *, compact: bool) -> Schema:
         described = percent_schema()
     elif field.kind == "count":
         described = {"type": "integer", "minimum": 0, "maximum": codec.MAX_INTEGER}
+    elif field.kind == "shard":
+        described = {"type": "integer", "minimum": 0, "maximum": codec.MAX_SHARD}
     elif field.kind == "timestamp":
         described = {"type": "integer", "minimum": 0, "maximum": codec.MAX_TIMESTAMP_MS}
-    else:
+    elif field.kind == "reason":
         described = _reason()
+    else:  # pragma: no cover - a new kind in the tables must be described here first
+        assert_never(field.kind)
     return {**described, "description": field.doc}
 
 
@@ -189,7 +193,21 @@ def definitions(ref: Ref) -> dict[str, Schema]:
             "Compact transition frame. Also: the previous phase comes before the new one "
             "in pipeline order.",
         ),
-        "CompactFrame": {"oneOf": [ref("CompactProgressFrame"), ref("CompactTransitionFrame")]},
+        "CompactShardReportFrame": _frame(
+            codec.SHARD_REPORT_TAG,
+            codec.SHARD_REPORT_FIELDS,
+            ref,
+            "Compact shard-report frame: one worker's counts for its shard of a campaign "
+            "phase (compact frames only; no verbose envelope). Also: successful + failed "
+            "<= processed <= shard_total.",
+        ),
+        "CompactFrame": {
+            "oneOf": [
+                ref("CompactProgressFrame"),
+                ref("CompactTransitionFrame"),
+                ref("CompactShardReportFrame"),
+            ]
+        },
         "BatchFrame": {
             "type": "array",
             "description": "Several compact frames in one.",

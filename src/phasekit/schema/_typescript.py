@@ -42,6 +42,7 @@ _TS_TYPES: Final = {
     "status": "PhaseStatus",
     "percent": "number",
     "count": "number",
+    "shard": "number",
     "timestamp": "number",
     "reason": "string",
 }
@@ -143,7 +144,11 @@ def _messages() -> str:
         [
             _interface("ProgressMessage", "progress", codec.PROGRESS_FIELDS),
             _interface("TransitionMessage", "transition", codec.TRANSITION_FIELDS),
+            _interface("ShardReport", "shardReport", codec.SHARD_REPORT_FIELDS),
+            "/** Either kind of message a client receives. */\n"
             "export type Message = ProgressMessage | TransitionMessage;",
+            "/** Anything a compact frame carries: a message or a worker's shard report. */\n"
+            "export type Frame = Message | ShardReport;",
             _envelope("Progress", codec.PROGRESS_TYPE, codec.PROGRESS_FIELDS),
             _envelope("Transition", codec.TRANSITION_TYPE, codec.TRANSITION_FIELDS),
         ]
@@ -164,9 +169,11 @@ def _constants() -> str:
             _codes_record(codec.STATUS_CODES, "STATUS_CODES", "PhaseStatus"),
             f"export const PROGRESS_TAG = {_ts(codec.PROGRESS_TAG)};",
             f"export const TRANSITION_TAG = {_ts(codec.TRANSITION_TAG)};",
+            f"export const SHARD_REPORT_TAG = {_ts(codec.SHARD_REPORT_TAG)};",
             f"export const BATCH_TAG = {_ts(codec.BATCH_TAG)};",
             f"export const MAX_PROGRESS = {_ts(MAX_PROGRESS)};",
             f"export const MAX_INTEGER = {codec.MAX_INTEGER};",
+            f"export const MAX_SHARD = {codec.MAX_SHARD};",
             f"export const MAX_TIMESTAMP_MS = {codec.MAX_TIMESTAMP_MS};",
             f"export const MAX_REASON_LENGTH = {MAX_REASON_LENGTH};",
             f"export const DEFAULT_MAX_BYTES = {codec.DEFAULT_MAX_BYTES};",
@@ -192,6 +199,7 @@ def _field_tables() -> str:
     for name, message, fields in (
         ("PROGRESS_FIELDS", "ProgressMessage", codec.PROGRESS_FIELDS),
         ("TRANSITION_FIELDS", "TransitionMessage", codec.TRANSITION_FIELDS),
+        ("SHARD_REPORT_FIELDS", "ShardReport", codec.SHARD_REPORT_FIELDS),
     ):
         lines += [
             f"/** The fields of a {message}, in compact wire order (after the tag). */",

@@ -10,12 +10,15 @@ import {
   MAX_INTEGER,
   MAX_PROGRESS,
   MAX_REASON_LENGTH,
+  MAX_SHARD,
   MAX_TIMESTAMP_MS,
   PHASES,
   PHASE_CODES,
   PHASE_TRANSITION_FROM,
   PROGRESS_FIELDS,
   PROGRESS_TAG,
+  SHARD_REPORT_FIELDS,
+  SHARD_REPORT_TAG,
   STATUS_CODES,
   STATUS_RULES,
   STRIPPED_PATTERN,
@@ -25,10 +28,11 @@ import {
   UUID_PATTERN,
   type Event,
   type FieldKind,
-  type Message,
+  type Frame,
   type Phase,
   type PhaseStatus,
   type ProgressMessage,
+  type ShardReport,
   type TransitionMessage,
   type WireField,
 } from "./tables";
@@ -191,22 +195,31 @@ const READERS: { readonly [Kind in FieldKind]: (value: Json, where: string) => u
   status: (value, where) => code(value, where, STATUS_BY_CODE, "status"),
   percent,
   count: (value, where) => integer(value, where, MAX_INTEGER),
+  shard: (value, where) => integer(value, where, MAX_SHARD),
   timestamp: (value, where) => integer(value, where, MAX_TIMESTAMP_MS),
   reason,
+};
+
+/** How the errors name each kind of frame, as the Python decoder does. */
+const FRAME_NAMES: { readonly [Kind in Frame["kind"]]: string } = {
+  progress: "progress",
+  transition: "transition",
+  shardReport: "shard report",
 };
 
 /** Check a frame's items against a field table: the arity, then each position in turn. */
 function readFields(
   items: readonly Json[],
   fields: readonly WireField[],
-  kind: Message["kind"],
+  kind: Frame["kind"],
 ): { readonly [key: string]: unknown } {
+  const name = FRAME_NAMES[kind];
   if (items.length !== fields.length + 1) {
-    throw new DecodeError(`${kind} frame must have ${fields.length + 1} items; got ${items.length}`);
+    throw new DecodeError(`${name} frame must have ${fields.length + 1} items; got ${items.length}`);
   }
   const message: { [key: string]: unknown } = { kind };
   fields.forEach((field, index) => {
-    const where = `${kind} frame position ${index + 1} (${field.name})`;
+    const where = `${name} frame position ${index + 1} (${field.name})`;
     message[field.key] = READERS[field.kind](items[index + 1], where);
   });
   return message;
@@ -231,6 +244,23 @@ function readTransition(items: readonly Json[]): TransitionMessage {
   return message;
 }
 
+function readShardReport(items: readonly Json[]): ShardReport {
+  const report = readFields(items, SHARD_REPORT_FIELDS, "shardReport") as unknown as ShardReport;
+  if (report.processed > report.shardTotal) {
+    throw new DecodeError(
+      `shard report frame: processed (${report.processed}) must not exceed ` +
+        `shard_total (${report.shardTotal})`,
+    );
+  }
+  if (report.successful + report.failed > report.processed) {
+    throw new DecodeError(
+      `shard report frame: successful + failed (${report.successful} + ${report.failed}) ` +
+        `must not exceed processed (${report.processed})`,
+    );
+  }
+  return report;
+}
+
 function parseFrame(text: string, maxBytes: number): Json {
   if (typeof text !== "string") {
     throw new DecodeError("frame must be a string");
@@ -242,7 +272,7 @@ function parseFrame(text: string, maxBytes: number): Json {
   return parseJson(text);
 }
 
-function readMessage(items: Json, where: string): Message {
+function readFrame(items: Json, where: string): Frame {
   if (!Array.isArray(items) || items.length === 0) {
     throw new DecodeError(`${where} must be a non-empty JSON array`);
   }
@@ -252,23 +282,27 @@ function readMessage(items: Json, where: string): Message {
   if (items[0] === TRANSITION_TAG) {
     return readTransition(items);
   }
+  if (items[0] === SHARD_REPORT_TAG) {
+    return readShardReport(items);
+  }
   throw new DecodeError(`${where} has an unknown tag`);
 }
 
 /**
  * Decode one compact frame, validating exactly like phasekit's Python decoder: it
- * returns the same values, and throws DecodeError on the same inputs.
+ * returns the same values, and throws DecodeError on the same inputs. A frame carries a
+ * client message or a worker's shard report; `kind` tells which.
  */
-export function decodeFrame(text: string, maxBytes: number = DEFAULT_MAX_BYTES): Message {
-  return readMessage(parseFrame(text, maxBytes), "frame");
+export function decodeFrame(text: string, maxBytes: number = DEFAULT_MAX_BYTES): Frame {
+  return readFrame(parseFrame(text, maxBytes), "frame");
 }
 
-/** Decode a batch frame into its messages, in order. */
+/** Decode a batch frame into its frames' messages and shard reports, in order. */
 export function decodeBatch(
   text: string,
   maxBytes: number = DEFAULT_MAX_BYTES,
   maxMessages: number = DEFAULT_MAX_BATCH,
-): Message[] {
+): Frame[] {
   const items = parseFrame(text, maxBytes);
   if (!Array.isArray(items) || items.length === 0 || items[0] !== BATCH_TAG) {
     throw new DecodeError(`batch frame must be a JSON array starting with "${BATCH_TAG}"`);
@@ -277,5 +311,5 @@ export function decodeBatch(
     const size = items.length - 1;
     throw new DecodeError(`batch of ${size} messages exceeds the limit of ${maxMessages}`);
   }
-  return items.slice(1).map((item, index) => readMessage(item, `batch item ${index + 1}`));
+  return items.slice(1).map((item, index) => readFrame(item, `batch item ${index + 1}`));
 }
