@@ -166,8 +166,11 @@ class CampaignProgress:
         return True
 
     def merge(self, other: CampaignProgress) -> CampaignProgress:
-        """Return the union of two merge states (of two aggregator processes, say): the
-        state that applying both sets of reports to one would give. Neither is changed."""
+        """Return the union of two merge states, of two aggregator processes say.
+
+        The union is the state that applying both sets of reports to one would give.
+        Neither state is changed.
+        """
         check_instance(other, CampaignProgress, "other")
         mine = (self.campaign_id, self.phase, self.shards, self.total)
         theirs = (other.campaign_id, other.phase, other.shards, other.total)
@@ -185,7 +188,7 @@ class CampaignProgress:
 
     @property
     def processed(self) -> int:
-        """Domains processed, over every shard: never decreases."""
+        """Domains processed over every shard, a figure that never decreases."""
         return self._processed
 
     @property

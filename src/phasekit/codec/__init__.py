@@ -13,7 +13,7 @@ compact (the default)
     and ``["t1", campaign_id, previous phase code, phase code, status code, reason,
     sequence, timestamp_ms]`` for a transition, and ``["s1", campaign_id, phase code,
     shard, shard_total, processed, successful, failed]`` for a worker's
-    :class:`ShardReport`. The leading tag names the kind and the format version. About a
+    :class:`~phasekit.ShardReport`. The leading tag names the kind and the format version. About a
     sixth of the legacy dual broadcast.
 batch
     ``encode_batch`` / ``decode_batch``: ``["b1", frame, frame, ...]``.
