@@ -168,6 +168,11 @@ def sizes() -> None:
         ("phasekit p1 progress frame", len(codec.encode(as_progress)), ""),
         ("verbose campaign.progress envelope", len(codec.encode_verbose(as_progress)), ""),
         ("legacy campaign_progress envelope", len(legacy), ""),
+        (
+            "legacy dual broadcast (both envelopes)",
+            len(legacy) + len(codec.encode_verbose(as_progress)),
+            "",
+        ),
     ]
     rows = [(name, size, f"{size / s1:.2f}") for name, size, _ in rows]
     print_table(
