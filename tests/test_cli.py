@@ -40,6 +40,49 @@ def test_schema_to_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert target.read_text(encoding="utf-8") == typescript()
 
 
+@pytest.mark.parametrize(
+    ("where", "reason"),
+    [("missing/phasekit.ts", "No such file or directory"), (".", "Is a directory")],
+)
+def test_schema_to_an_unwritable_file_is_one_line_and_status_1(
+    where: str, reason: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / where
+    status, out, err = run("schema", "--format", "typescript", "-o", str(target), capsys=capsys)
+    assert (status, out) == (1, "")
+    assert err == f"phasekit schema: error: cannot write {target}: {reason}\n"
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
+@pytest.mark.parametrize("output", [[], ["-o", "/dev/full"]])
+def test_a_full_disk_is_one_line_and_status_1(output: list[str]) -> None:
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "phasekit", "schema", "--format", "openapi", *output],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+        )
+    assert done.returncode == 1
+    where = "standard output" if not output else "/dev/full"
+    assert done.stderr == f"phasekit schema: error: cannot write {where}: No space left on device\n"
+
+
+def test_a_reader_that_leaves_early_is_no_traceback() -> None:
+    with subprocess.Popen(
+        [sys.executable, "-m", "phasekit", "schema", "--format", "openapi"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    ) as child:
+        assert child.stdout is not None
+        assert child.stderr is not None
+        child.stdout.close()  # before the child writes: it is still importing
+        err = child.stderr.read()
+        assert child.wait(timeout=60) == 1
+    assert err == b""
+
+
 @pytest.mark.parametrize("dialect", ["postgresql", "sqlite"])
 @pytest.mark.parametrize("mapping", ["default", "plan"])
 def test_sql(dialect: str, mapping: str, capsys: pytest.CaptureFixture[str]) -> None:

@@ -7,6 +7,8 @@ standard output or to a file.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -149,8 +151,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write(f"phasekit: error: {error}\n")
         return 2
     output: Path | None = getattr(arguments, "output", None)
-    if output is None:
-        sys.stdout.write(text)
-    else:
-        output.write_text(text, encoding="utf-8")
+    return _write(text, output, f"phasekit {arguments.command}")
+
+
+def _write(text: str, output: Path | None, prog: str) -> int:
+    """Write ``text`` to ``output`` (standard output if None); a failure is one line, status 1."""
+    try:
+        if output is None:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        else:
+            output.write_text(text, encoding="utf-8")
+    except BrokenPipeError:
+        # The reader left early (`phasekit ... | head`): nothing more to tell it, and no
+        # second error when Python flushes standard output at exit.
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except OSError as error:
+        where = "standard output" if output is None else str(output)
+        reason = error.strerror or str(error)
+        sys.stderr.write(f"{prog}: error: cannot write {where}: {reason}\n")
+        return 1
     return 0
