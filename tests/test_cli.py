@@ -146,47 +146,100 @@ def test_mapping_lists_every_known_value_and_marks_lossy_rows(
 
 
 @pytest.mark.parametrize(
-    ("args", "message"),
+    ("args", "prog", "message"),
     [
-        ([], "the following arguments are required: COMMAND"),
-        (["schema"], "the following arguments are required: --format"),
-        (["schema", "--format", "yaml"], "invalid choice: 'yaml'"),
-        (["sql", "migrate"], "required: --dialect"),
-        (["sql", "upgrade", "--dialect", "sqlite"], "invalid choice: 'upgrade'"),
-        (["sql", "rollback", "--dialect", "sqlite", "--batch-size", "10"], "migrate' only"),
-        (["sql", "migrate", "--dialect", "sqlite", "--batch-size", "ten"], "invalid int value"),
-        (["mapping", "--mapping", "custom"], "invalid choice: 'custom'"),
+        ([], "phasekit", "the following arguments are required: COMMAND"),
+        (["schema"], "phasekit schema", "the following arguments are required: --format"),
+        (["schema", "--format", "yaml"], "phasekit schema", "invalid choice: 'yaml'"),
+        (["sql"], "phasekit sql", "the following arguments are required: SCRIPT"),
+        (["sql", "upgrade", "--dialect", "sqlite"], "phasekit sql", "invalid choice: 'upgrade'"),
+        (["sql", "migrate"], "phasekit sql migrate", "required: --dialect"),
+        (
+            ["sql", "migrate", "--dialect", "sqlite", "--batch-size", "ten"],
+            "phasekit sql migrate",
+            "argument --batch-size: invalid int value: 'ten'",
+        ),
+        (
+            ["sql", "migrate", "--dialect", "postgresql", "--batch-size", "0"],
+            "phasekit sql migrate",
+            "--batch-size must be an int >= 1; got 0",
+        ),
+        (
+            ["sql", "migrate", "--dialect", "sqlite", "--batch-size", "1000"],
+            "phasekit sql migrate",
+            "--batch-size is only for --dialect postgresql",
+        ),
+        (
+            ["sql", "migrate", "--dialect", "sqlite", "--contract"],
+            "phasekit sql migrate",
+            "unrecognized arguments: --contract",
+        ),
+        (
+            ["sql", "rollback", "--dialect", "sqlite", "--batch-size", "10"],
+            "phasekit sql rollback",
+            "--batch-size is only for 'phasekit sql migrate'",
+        ),
+        (
+            ["sql", "rollback", "--dialect", "postgresql", "--mapping", "plan"],
+            "phasekit sql rollback",
+            "--mapping is only for 'phasekit sql migrate': the rollback restores the legacy "
+            "values from the backup, whatever the mapping",
+        ),
+        (["diagram", "extra"], "phasekit diagram", "unrecognized arguments: extra"),
+        (["mapping", "--mapping", "custom"], "phasekit mapping", "invalid choice: 'custom'"),
     ],
 )
-def test_bad_arguments_exit_2_with_one_line(
-    args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+def test_bad_arguments_are_one_line_naming_the_command_and_its_help(
+    args: list[str], prog: str, message: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with pytest.raises(SystemExit) as stopped:
         main(args)
     assert stopped.value.code == 2
-    err = capsys.readouterr().err
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith(f"{prog}: error: ")
+    assert captured.err.endswith(f" (see {prog} --help)\n")
+    assert captured.err.count("\n") == 1
+    assert message in captured.err
+
+
+@pytest.mark.parametrize("script", ["migrate", "rollback"])
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ("a;b", "--table must be an identifier or schema.identifier"),
+        ("a.b.c", "--table must be an identifier or schema.identifier"),
+    ],
+)
+def test_bad_values_are_one_line_in_the_command_s_terms(
+    script: str, table: str, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, out, err = run("sql", script, "--dialect", "sqlite", "--table", table, capsys=capsys)
+    assert (status, out) == (2, "")
+    prog = f"phasekit sql {script}"
+    assert err.startswith(f"{prog}: error: {message}")
+    assert err.endswith(f"got {table!r} (see {prog} --help)\n")
     assert err.count("\n") == 1
-    assert message in err
-    assert err.startswith("phasekit")
+
+
+def test_migrate_only_options_are_not_offered_by_rollback(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit):
+        main(["sql", "rollback", "--help"])
+    rollback = capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["sql", "migrate", "--help"])
+    migrate = capsys.readouterr().out
+    for option in ("--mapping", "--batch-size"):
+        assert option in migrate
+        assert option not in rollback
 
 
 @pytest.mark.parametrize(
-    ("args", "message"),
-    [
-        (["sql", "migrate", "--dialect", "sqlite", "--table", "a;b"], "table must be"),
-        (["sql", "migrate", "--dialect", "sqlite", "--batch-size", "10"], "only for postgresql"),
-    ],
+    "command",
+    [[], ["schema"], ["sql"], ["sql", "migrate"], ["sql", "rollback"], ["diagram"], ["mapping"]],
 )
-def test_bad_values_exit_2_with_one_line(
-    args: list[str], message: str, capsys: pytest.CaptureFixture[str]
-) -> None:
-    status, out, err = run(*args, capsys=capsys)
-    assert (status, out) == (2, "")
-    assert err.count("\n") == 1
-    assert message in err
-
-
-@pytest.mark.parametrize("command", [[], ["schema"], ["sql"], ["diagram"], ["mapping"]])
 def test_help_on_every_command(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as stopped:
         main([*command, "--help"])

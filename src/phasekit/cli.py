@@ -34,8 +34,16 @@ __all__ = ["build_parser", "main", "schema_text"]
 MAPPINGS: dict[str, LegacyMapping] = {"default": DEFAULT_MAPPING, "plan": PLAN_MAPPING}
 
 
+#: The library's name of a value, and the option that gives it on the command line.
+_OPTIONS = {"table": "--table", "batch_size": "--batch-size", "dialect": "--dialect"}
+
+
 class _Parser(argparse.ArgumentParser):
-    """An argument parser that reports a bad argument in one line, with status 2."""
+    """An argument parser that reports a bad argument in one line, with status 2.
+
+    The line names the (sub)command, ``phasekit sql migrate: error: ...``, and ends with
+    where its help is, ``(see phasekit sql migrate --help)``.
+    """
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
@@ -63,25 +71,59 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument(
         "-o", "--output", type=Path, help="write to FILE instead of stdout", metavar="FILE"
     )
+    generate.set_defaults(command_parser=generate)
 
     sql = commands.add_parser(
         "sql",
         help="print the migration or rollback SQL",
         description="Print the migration (preflight, expand, backfill, verify, contract) or "
-        "rollback script, each step under a comment naming it.",
+        "the rollback script, each step under a comment naming it.",
     )
-    sql.add_argument("script", choices=["migrate", "rollback"])
-    sql.add_argument("--dialect", required=True, choices=["postgresql", "sqlite"])
-    sql.add_argument("--mapping", choices=sorted(MAPPINGS), default="default")
-    sql.add_argument("--table", default="campaigns", help="table or schema.table")
-    sql.add_argument("--batch-size", type=int, help="PostgreSQL backfill batch size (migrate)")
+    scripts = sql.add_subparsers(dest="script", required=True, metavar="SCRIPT")
+    migrate = scripts.add_parser(
+        "migrate",
+        help="the migration: preflight, expand, backfill, verify, contract",
+        description="Print the migration script from the legacy columns to the phase "
+        "columns: preflight, expand, backfill, verify and contract.",
+    )
+    rollback = scripts.add_parser(
+        "rollback",
+        help="the rollback: the legacy columns back from the backup",
+        description="Print the rollback script: the legacy columns restored exactly from the "
+        "backup table (whatever mapping the migration used), the phase columns and the backup "
+        "removed.",
+    )
+    for script in (migrate, rollback):
+        script.add_argument("--dialect", required=True, choices=["postgresql", "sqlite"])
+        script.add_argument(
+            "--table",
+            default="campaigns",
+            help="the table: NAME or SCHEMA.NAME, lower case (default: campaigns)",
+        )
+        script.set_defaults(command_parser=script)
+    migrate.add_argument(
+        "--mapping",
+        choices=sorted(MAPPINGS),
+        default="default",
+        help="how legacy values map to phases and statuses (default: default)",
+    )
+    migrate.add_argument(
+        "--batch-size",
+        type=int,
+        metavar="N",
+        help="PostgreSQL only: backfill N rows per transaction (run it in autocommit mode)",
+    )
+    # Migrate-only options, refused with a reason rather than an "unrecognized argument".
+    for option in ("--mapping", "--batch-size"):
+        rollback.add_argument(option, help=argparse.SUPPRESS)
 
-    commands.add_parser(
+    diagram = commands.add_parser(
         "diagram",
         help="print the lifecycle as a Mermaid diagram",
         description="Print the lifecycle as a Mermaid state diagram: every phase, status, "
         "event and phase transition.",
     )
+    diagram.set_defaults(command_parser=diagram)
 
     mapping = commands.add_parser(
         "mapping",
@@ -90,6 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
         "mapping; lossy rows (not restored exactly by a rollback) are marked.",
     )
     mapping.add_argument("--mapping", choices=sorted(MAPPINGS), default="default")
+    mapping.set_defaults(command_parser=mapping)
     return parser
 
 
@@ -119,15 +162,35 @@ def _mapping_text(name: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _usage_error(arguments: argparse.Namespace) -> str | None:
+    """Return what is wrong with a combination of options argparse accepted, if anything."""
+    if arguments.command != "sql":
+        return None
+    if arguments.script == "rollback":
+        if arguments.mapping is not None:
+            return (
+                "--mapping is only for 'phasekit sql migrate': the rollback restores the "
+                "legacy values from the backup, whatever the mapping"
+            )
+        if arguments.batch_size is not None:
+            return "--batch-size is only for 'phasekit sql migrate'"
+        return None
+    if arguments.batch_size is not None:
+        if arguments.dialect != "postgresql":
+            return "--batch-size is only for --dialect postgresql"
+        if arguments.batch_size < 1:
+            return f"--batch-size must be an int >= 1; got {arguments.batch_size}"
+    return None
+
+
 def _run(arguments: argparse.Namespace) -> str:
     if arguments.command == "schema":
         return schema_text(arguments.format)
     if arguments.command == "sql":
-        mapping = MAPPINGS[arguments.mapping]
         if arguments.script == "migrate":
             script = migration_sql(
                 arguments.dialect,
-                mapping=mapping,
+                mapping=MAPPINGS[arguments.mapping],
                 table=arguments.table,
                 batch_size=arguments.batch_size,
             )
@@ -139,19 +202,38 @@ def _run(arguments: argparse.Namespace) -> str:
     return _mapping_text(arguments.mapping)
 
 
+def _in_command_terms(error: PhasekitError) -> str:
+    """Return the library's message, naming the option where it names a parameter."""
+    message = str(error)
+    field = getattr(error, "field", None)
+    option = _OPTIONS.get(field) if isinstance(field, str) else None
+    if option is not None and field is not None and message.startswith(f"{field} "):
+        return option + message[len(field) :]
+    return message
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit status."""
+    """Run the command line; return the exit status.
+
+    A bad argument or value is one line on stderr, naming the subcommand, and status 2;
+    output that cannot be written is one line and status 1.
+    """
     parser = build_parser()
-    arguments = parser.parse_args(argv)
-    if getattr(arguments, "script", None) == "rollback" and arguments.batch_size is not None:
-        parser.error("--batch-size applies to 'sql migrate' only")
+    arguments, unknown = parser.parse_known_args(argv)
+    command: argparse.ArgumentParser = arguments.command_parser
+    if unknown:
+        command.error(f"unrecognized arguments: {' '.join(unknown)}")
+    problem = _usage_error(arguments)
+    if problem is not None:
+        command.error(problem)
     try:
         text = _run(arguments)
     except PhasekitError as error:
-        sys.stderr.write(f"phasekit: error: {error}\n")
+        message = _in_command_terms(error)
+        sys.stderr.write(f"{command.prog}: error: {message} (see {command.prog} --help)\n")
         return 2
     output: Path | None = getattr(arguments, "output", None)
-    return _write(text, output, f"phasekit {arguments.command}")
+    return _write(text, output, command.prog)
 
 
 def _write(text: str, output: Path | None, prog: str) -> int:
