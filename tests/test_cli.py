@@ -209,6 +209,7 @@ def test_bad_arguments_are_one_line_naming_the_command_and_its_help(
     [
         ("a;b", "--table must be an identifier or schema.identifier"),
         ("a.b.c", "--table must be an identifier or schema.identifier"),
+        ("public.Campaigns", "--table must be lower case: the SQL quotes the name"),
     ],
 )
 def test_bad_values_are_one_line_in_the_command_s_terms(
@@ -218,8 +219,19 @@ def test_bad_values_are_one_line_in_the_command_s_terms(
     assert (status, out) == (2, "")
     prog = f"phasekit sql {script}"
     assert err.startswith(f"{prog}: error: {message}")
-    assert err.endswith(f"got {table!r} (see {prog} --help)\n")
+    assert f"got {table!r}" in err
+    assert err.endswith(f" (see {prog} --help)\n")
     assert err.count("\n") == 1
+
+
+def test_a_mixed_case_table_is_refused_with_the_name_to_write(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    status, _, err = run(
+        "sql", "migrate", "--dialect", "postgresql", "--table", "public.Campaigns", capsys=capsys
+    )
+    assert status == 2
+    assert "got 'public.Campaigns': write 'public.campaigns' (see phasekit sql migrate" in err
 
 
 def test_migrate_only_options_are_not_offered_by_rollback(

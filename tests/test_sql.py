@@ -304,7 +304,39 @@ def test_bad_table_names_are_refused(table: object) -> None:
         assert caught.value.value is table
 
 
-@pytest.mark.parametrize("table", ["campaigns", "public.campaigns", "x" * 63, "_T1.y" + "z" * 62])
+@pytest.mark.parametrize(
+    ("table", "lower"),
+    [("Campaigns", "campaigns"), ("public.Campaigns", "public.campaigns"), ("APP.t_1", "app.t_1")],
+)
+def test_mixed_case_table_names_are_refused_with_the_name_to_write(table: str, lower: str) -> None:
+    for make in (migration_sql, rollback_sql):
+        with pytest.raises(InvalidValue) as caught:
+            make("postgresql", table=table)
+        assert str(caught.value) == (
+            "table must be lower case: the SQL quotes the name, and a table created unquoted "
+            f"is lower case in PostgreSQL; got {table!r}: write {lower!r}"
+        )
+        assert (caught.value.field, caught.value.value) == ("table", table)
+
+
+def test_the_lower_case_name_is_the_table_postgres_made_of_a_mixed_case_one(
+    postgres_connection: Any,
+) -> None:
+    database = Database("postgresql", postgres_connection)
+    database.execute("DROP TABLE IF EXISTS campaigns_phasekit_backup")
+    database.execute("DROP TABLE IF EXISTS campaigns")
+    database.execute(
+        "CREATE TABLE Campaigns (id INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+        "campaign_type TEXT NOT NULL, status TEXT NOT NULL, progress_percentage FLOAT)"
+    )
+    database.execute("INSERT INTO Campaigns VALUES (1, 'a', 'dns_validation', 'running', 5.0)")
+    database.migrate(DEFAULT_MAPPING, "expand", "backfill")
+    assert database.phase_rows() == [(1, "dns_validation", "running", 5.0)]
+    database.rollback()
+    database.execute("DROP TABLE campaigns")
+
+
+@pytest.mark.parametrize("table", ["campaigns", "public.campaigns", "x" * 63, "_t1.y" + "z" * 62])
 def test_good_table_names_are_quoted(table: str) -> None:
     script = migration_sql("postgresql", table=table)
     quoted = ".".join(f'"{part}"' for part in table.split("."))

@@ -172,4 +172,15 @@ def _check_table(table: object) -> tuple[str, ...]:
             field="table",
             value=table,
         )
+    assert isinstance(table, str)  # the parts were checked
+    if table != table.lower():
+        # Quoted, "Campaigns" is not the table `CREATE TABLE Campaigns` made: PostgreSQL
+        # folds unquoted names to lower case. Refusing is clearer than guessing.
+        raise InvalidValue(
+            "table must be lower case: the SQL quotes the name, and a table created "
+            f"unquoted is lower case in PostgreSQL; got {shown(table)}: write "
+            f"{shown(table.lower())}",
+            field="table",
+            value=table,
+        )
     return tuple(parts)
