@@ -191,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  first rows now: {sample}")
 
         print("\nRolling back:")
-        run_script(connection, phasekit.rollback_sql("sqlite"))
+        run_script(connection, phasekit.rollback_sql("sqlite", contracted=contracted))
         after = legacy_digest(connection)
         columns = [row[1] for row in connection.execute("PRAGMA table_info(campaigns)")]
         connection.close()

@@ -102,8 +102,21 @@ def test_sql(dialect: str, mapping: str, capsys: pytest.CaptureFixture[str]) -> 
     assert out == migration_sql(dialect, mapping=chosen, table="app.campaigns").to_sql()  # type: ignore[arg-type]
     for name in ("preflight", "expand", "backfill", "verify", "contract"):
         assert f"-- step: {name}\n" in out
-    status, out, _ = run("sql", "rollback", "--dialect", dialect, capsys=capsys)
-    assert out == rollback_sql(dialect).to_sql()  # type: ignore[arg-type]
+    for flag, contracted in (("--contracted", True), ("--no-contracted", False)):
+        status, out, _ = run("sql", "rollback", "--dialect", dialect, flag, capsys=capsys)
+        assert status == 0
+        assert out == rollback_sql(dialect, contracted=contracted).to_sql()  # type: ignore[arg-type]
+        assert "NOT RUNNABLE AS PRINTED" not in out
+
+
+def test_postgres_rollback_is_the_same_whether_or_not_contract_ran(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    outs = {
+        run("sql", "rollback", "--dialect", "postgresql", *flag, capsys=capsys)[1]
+        for flag in ([], ["--contracted"], ["--no-contracted"])
+    }
+    assert outs == {rollback_sql("postgresql").to_sql()}
 
 
 def test_sql_batch_size(capsys: pytest.CaptureFixture[str]) -> None:
@@ -185,6 +198,18 @@ def test_mapping_lists_every_known_value_and_marks_lossy_rows(
             "--mapping is only for 'phasekit sql migrate': the rollback restores the legacy "
             "values from the backup, whatever the mapping",
         ),
+        (
+            ["sql", "rollback", "--dialect", "sqlite"],
+            "phasekit sql rollback",
+            "--dialect sqlite needs --contracted (contract ran: campaign_type is gone) or "
+            "--no-contracted (it did not run, or was refused): SQLite cannot add a column only "
+            "if it is missing, so the rollback differs",
+        ),
+        (
+            ["sql", "migrate", "--dialect", "sqlite", "--contracted"],
+            "phasekit sql migrate",
+            "unrecognized arguments: --contracted",
+        ),
         (["diagram", "extra"], "phasekit diagram", "unrecognized arguments: extra"),
         (["mapping", "--mapping", "custom"], "phasekit mapping", "invalid choice: 'custom'"),
     ],
@@ -215,7 +240,9 @@ def test_bad_arguments_are_one_line_naming_the_command_and_its_help(
 def test_bad_values_are_one_line_in_the_command_s_terms(
     script: str, table: str, message: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    status, out, err = run("sql", script, "--dialect", "sqlite", "--table", table, capsys=capsys)
+    status, out, err = run(
+        "sql", script, "--dialect", "postgresql", "--table", table, capsys=capsys
+    )
     assert (status, out) == (2, "")
     prog = f"phasekit sql {script}"
     assert err.startswith(f"{prog}: error: {message}")

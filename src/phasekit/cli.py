@@ -113,6 +113,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="PostgreSQL only: backfill N rows per transaction (run it in autocommit mode)",
     )
+    rollback.add_argument(
+        "--contracted",
+        action=argparse.BooleanOptionalAction,
+        help="whether contract ran (the legacy columns are gone): needed with --dialect sqlite, "
+        "which cannot add a column only if it is missing, so its rollback differs; "
+        "PostgreSQL's rollback is the same either way",
+    )
     # Migrate-only options, refused with a reason rather than an "unrecognized argument".
     for option in ("--mapping", "--batch-size"):
         rollback.add_argument(option, help=argparse.SUPPRESS)
@@ -174,6 +181,12 @@ def _usage_error(arguments: argparse.Namespace) -> str | None:
             )
         if arguments.batch_size is not None:
             return "--batch-size is only for 'phasekit sql migrate'"
+        if arguments.dialect == "sqlite" and arguments.contracted is None:
+            return (
+                "--dialect sqlite needs --contracted (contract ran: campaign_type is gone) or "
+                "--no-contracted (it did not run, or was refused): SQLite cannot add a column "
+                "only if it is missing, so the rollback differs"
+            )
         return None
     if arguments.batch_size is not None:
         if arguments.dialect != "postgresql":
@@ -195,7 +208,9 @@ def _run(arguments: argparse.Namespace) -> str:
                 batch_size=arguments.batch_size,
             )
         else:
-            script = rollback_sql(arguments.dialect, table=arguments.table)
+            script = rollback_sql(
+                arguments.dialect, table=arguments.table, contracted=arguments.contracted
+            )
         return script.to_sql()
     if arguments.command == "diagram":
         return lifecycle_mermaid()
