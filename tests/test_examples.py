@@ -62,7 +62,7 @@ def test_migration_demo_refuses_to_contract_with_unknown_values() -> None:
 def test_migration_demo_with_the_plan_mapping_marks_the_loss() -> None:
     out = run_example("migrate_sqlite.py", "--rows", "3000", "--mapping", "plan")
     assert "status 'paused':" in out
-    assert "-> pending (rolls back as 'pending')" in out
+    assert "-> pending (reads back as 'pending')" in out
     assert "rolled back exactly: True" in out
 
 

@@ -136,7 +136,8 @@ def build_parser() -> argparse.ArgumentParser:
         "mapping",
         help="print how each legacy value is mapped",
         description="Print every known legacy value with its target under the chosen "
-        "mapping; lossy rows (not restored exactly by a rollback) are marked.",
+        "mapping; lossy rows (not recoverable from the phase columns alone; the SQL rollback "
+        "restores them from the backup table) are marked.",
     )
     mapping.add_argument("--mapping", choices=sorted(MAPPINGS), default="default")
     mapping.set_defaults(command_parser=mapping)
@@ -154,7 +155,10 @@ def schema_text(kind: str) -> str:
 
 def _mapping_text(name: str) -> str:
     chosen = MAPPINGS[name]
-    lines = [f"# legacy values under the {name} mapping; * = lossy (a rollback cannot restore it)"]
+    lines = [
+        f"# legacy values under the {name} mapping; * = lossy: not recoverable from the phase",
+        "# columns alone (the SQL rollback restores it from the backup table)",
+    ]
     width = max(len(value) for value in [*DEFAULT_MAPPING.types, *DEFAULT_MAPPING.statuses])
     columns: tuple[LegacyColumn, ...] = ("campaign_type", "status")
     for column in columns:
