@@ -430,16 +430,35 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
         default=os.environ.get("PHASEKIT_REDIS_URL"),
         help="the Redis broker (default: $PHASEKIT_REDIS_URL)",
     )
-    parser.add_argument("--domains", type=int, default=2_000_000)
-    parser.add_argument("--shard-size", type=int, default=10_000)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--domains",
+        type=int,
+        default=2_000_000,
+        help="domains in the campaign phase, at least 1 (default: 2,000,000)",
+    )
+    parser.add_argument(
+        "--shard-size",
+        type=int,
+        default=10_000,
+        help=f"domains per shard, one Celery task each; more than {CHUNK:,} with --kill-worker "
+        "(default: 10,000)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        help="Celery worker processes to start, at least 1 (default: 2)",
+    )
     parser.add_argument(
         "--kill-worker",
         action="store_true",
         help="kill -9 the pool process running a shard, in the middle of it",
     )
     parser.add_argument(
-        "--timeout", type=float, default=900.0, help="give up after this many seconds"
+        "--timeout",
+        type=float,
+        default=900.0,
+        help="give up after this many seconds (default: 900)",
     )
     return parser.parse_args(argv)
 

@@ -162,7 +162,14 @@ def simulate(domains: int, throttle: ProgressThrottle | None = None) -> Traffic:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--domains", type=int, default=2_000_000)
+    parser.add_argument(
+        "--domains",
+        type=int,
+        default=2_000_000,
+        help=f"domains in the campaign: a positive multiple of {2 * REPORT_EVERY}, so that the "
+        f"DNS phase's half-way pause falls on a report (one every {REPORT_EVERY} domains) "
+        "(default: 2,000,000)",
+    )
     args = parser.parse_args(argv)
     if args.domains < 2 * REPORT_EVERY or args.domains % (2 * REPORT_EVERY):
         parser.error(f"--domains must be a positive multiple of {2 * REPORT_EVERY}")

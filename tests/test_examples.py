@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import re
 import runpy
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -64,6 +67,55 @@ def test_migration_demo_with_the_plan_mapping_marks_the_loss() -> None:
     assert "status 'paused':" in out
     assert "-> pending (reads back as 'pending')" in out
     assert "rolled back exactly: True" in out
+
+
+def test_migration_demo_refuses_to_delete_an_existing_database(tmp_path: Path) -> None:
+    database = tmp_path / "mine.sqlite3"
+    database.write_bytes(b"precious")
+    done = subprocess.run(
+        [sys.executable, str(EXAMPLES / "migrate_sqlite.py"), "--database", str(database)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert f"--database {database} exists: pass --overwrite to delete it" in done.stderr
+    assert database.read_bytes() == b"precious"
+
+
+def test_migration_demo_overwrites_a_database_when_asked_and_keeps_it(tmp_path: Path) -> None:
+    database = tmp_path / "mine.sqlite3"
+    database.write_bytes(b"precious")
+    args = ("--rows", "500", "--database", str(database), "--overwrite")
+    out = run_example("migrate_sqlite.py", *args)
+    assert "rolled back exactly: True" in out
+    with contextlib.closing(sqlite3.connect(database)) as connection:
+        (count,) = connection.execute("SELECT COUNT(*) FROM campaigns").fetchone()
+    assert count == 500
+
+
+def options_without_help(help_text: str) -> list[str]:
+    """The options of an argparse --help that have no help text of their own."""
+    lines = help_text.split("options:\n", 1)[1].splitlines()
+    return [
+        line.strip()
+        for index, line in enumerate(lines)
+        if line.startswith("  -")
+        and not re.search(r"\S {2,}\S", line)  # no help on the option's line
+        and not (index + 1 < len(lines) and lines[index + 1].startswith(" " * 8))
+    ]
+
+
+@pytest.mark.parametrize("name", ["migrate_sqlite.py", "progress_worker.py", "celery_campaign.py"])
+def test_every_option_of_an_example_has_help(name: str) -> None:
+    help_text = run_example(name, "--help")
+    assert "options:" in help_text
+    assert options_without_help(help_text) == []
+
+
+def test_progress_worker_help_states_the_domains_rule() -> None:
+    help_text = " ".join(run_example("progress_worker.py", "--help").split())
+    assert "--domains DOMAINS domains in the campaign: a positive multiple of 200" in help_text
 
 
 def test_progress_worker_delivers_every_change_with_a_fraction_of_the_bytes() -> None:
