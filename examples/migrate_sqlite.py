@@ -150,7 +150,7 @@ def migrate(connection: sqlite3.Connection, mapping: LegacyMapping) -> bool:
     try:
         run_step(connection, script.step("contract"))
     except sqlite3.IntegrityError as error:
-        print(f"  contract refused, as it must be while verify is not 0: {error}")
+        print(f"  contract refused, as it must be while verify is not 0:\n    {error}")
         return False
     return True
 
@@ -226,7 +226,8 @@ def main(argv: list[str] | None = None) -> int:
         sample = connection.execute(
             "SELECT id, current_phase, phase_status, progress FROM campaigns ORDER BY id LIMIT 3"
         ).fetchall()
-        print(f"  first rows now: {sample}")
+        print("  first rows now (id, current_phase, phase_status, progress):")
+        print("\n".join(f"    {row}" for row in sample))
 
         print("\nRolling back:")
         run_script(connection, phasekit.rollback_sql("sqlite", contracted=contracted))
@@ -236,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
         exact = before == after and "current_phase" not in columns
         print(
             f"  legacy rows after rollback {'identical' if exact else 'DIFFERENT'} "
-            f"(sha256 {after[:16]}...), phase columns removed: {'current_phase' not in columns}"
+            f"(sha256 {after[:16]}...)\n  phase columns removed: {'current_phase' not in columns}"
         )
         print(
             f"\nTotal {time.perf_counter() - started:.1f} s "

@@ -40,6 +40,9 @@ def test_lifecycle_tour_walks_every_initial_phase(capsys: pytest.CaptureFixture[
     assert "http_validation/completed" in out
     assert out.count("[terminal]") == 6
     assert "refused as expected: cannot apply 'start' to http_validation/completed" in out
+    assert "  complete  " in out
+    assert "\n    phase transitions available: dns_validation, http_validation\n" in out
+    assert max(len(line) for line in out.splitlines()) < 100
 
 
 def test_migration_demo_migrates_and_rolls_back_exactly() -> None:
@@ -52,6 +55,7 @@ def test_migration_demo_migrates_and_rolls_back_exactly() -> None:
     assert "verify: 0 rows unmapped" in out
     assert "legacy rows after rollback identical" in out
     assert "(contracted, rolled back exactly: True)" in out
+    assert max(len(line) for line in out.splitlines()) < 100
 
 
 def test_migration_demo_refuses_to_contract_with_unknown_values() -> None:
@@ -60,6 +64,7 @@ def test_migration_demo_refuses_to_contract_with_unknown_values() -> None:
     assert "verify: 7 rows unmapped" in out
     assert "contract refused" in out
     assert "(contract refused, rolled back exactly: True)" in out
+    assert max(len(line) for line in out.splitlines()) < 100
 
 
 def test_migration_demo_with_the_plan_mapping_marks_the_loss() -> None:
@@ -120,7 +125,11 @@ def test_progress_worker_help_states_the_domains_rule() -> None:
 
 def test_progress_worker_delivers_every_change_with_a_fraction_of_the_bytes() -> None:
     out = run_example("progress_worker.py", "--domains", "200000")
-    changes = [line.strip() for line in out.splitlines() if line.startswith("  ") and "/" in line]
+    changes = [
+        line.strip()
+        for line in out.splitlines()
+        if line.startswith("  ") and "/" in line and "->" not in line
+    ]
     assert changes == [
         "domain_generation/pending",
         "domain_generation/running",
@@ -134,10 +143,22 @@ def test_progress_worker_delivers_every_change_with_a_fraction_of_the_bytes() ->
         "http_validation/running",
         "http_validation/completed",
     ]
-    assert "2 phase transitions" in out
+    assert "2 phase transitions:\n    domain_generation -> dns_validation\n" in out
+    assert max(len(line) for line in out.splitlines()) < 100
     assert "every status and phase change delivered: True; final state delivered: True" in out
     cut = float(out.split("Traffic cut by ")[1].split("%")[0])
     assert cut >= 99.0
+
+
+def test_make_demo_announces_each_example_with_a_header_and_its_purpose() -> None:
+    makefile = (EXAMPLES.parent / "Makefile").read_text(encoding="utf-8")
+    demo = makefile.split("\ndemo:", 1)[1].split("\n\n", 1)[0].splitlines()[1:]
+    runs = [index for index, line in enumerate(demo) if "examples/" in line]
+    assert len(runs) == len(list(EXAMPLES.glob("*.py"))) - 1  # all but the web API
+    for index in runs:
+        header = re.fullmatch(r'\t@echo "== ([^:]+): (.+) =="', demo[index - 1])
+        assert header, demo[index - 1]
+        assert len(header[1]) + len(header[2]) + 8 < 100
 
 
 def test_progress_worker_refuses_bad_arguments() -> None:
