@@ -27,7 +27,8 @@ the redone domains twice. The last two lines on stdout sum it up::
     <n> frames to clients; <k> shard reports; worker killed: yes, <r> shards redelivered
 
 Run it with ``make demo``, or ``python examples/celery_campaign.py --kill-worker`` with
-``PHASEKIT_REDIS_URL`` set (``pip install phasekit[examples]`` brings celery and redis).
+``PHASEKIT_REDIS_URL`` set (in a clone, ``pip install -e '.[examples]'`` brings Celery and
+redis).
 """
 
 from __future__ import annotations
