@@ -225,9 +225,8 @@ def _in_command_terms(error: PhasekitError) -> str:
     """Return the library's message, naming the option where it names a parameter."""
     message = str(error)
     field = getattr(error, "field", None)
-    option = _OPTIONS.get(field) if isinstance(field, str) else None
-    if option is not None and field is not None and message.startswith(f"{field} "):
-        return option + message[len(field) :]
+    if isinstance(field, str) and field in _OPTIONS and message.startswith(f"{field} "):
+        return _OPTIONS[field] + message[len(field) :]
     return message
 
 
