@@ -57,10 +57,18 @@ docs: $(VENV)/.installed-dev
 	$(BIN)/sphinx-build -n -W --keep-going -q -b html docs docs/_build/html
 	$(BIN)/sphinx-build -n -W --keep-going -q -b doctest docs docs/_build/doctest
 
+# Each example under a header saying what it shows, then the command that runs it.
 demo: $(VENV)/.installed-dev
+	@echo "== lifecycle tour: one campaign per initial phase, through every status and phase =="
 	$(PY) examples/lifecycle_tour.py
+	@echo
+	@echo "== migration: 2,000,000 legacy rows to phases on SQLite, step by step, rolled back =="
 	$(PY) examples/migrate_sqlite.py
+	@echo
+	@echo "== progress worker: a 2,000,000-domain campaign's progress, throttled to a client =="
 	$(PY) examples/progress_worker.py
+	@echo
+	@echo "== Celery + Redis: many workers, one exact progress, a worker killed mid-shard =="
 	.ci/with-redis.sh $(PY) examples/celery_campaign.py --kill-worker
 
 bench: $(VENV)/.installed-bench

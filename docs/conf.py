@@ -106,11 +106,19 @@ def _sql_pages() -> dict[str, str]:
     pages = {}
     for dialect in ("postgresql", "sqlite"):
         migration = phasekit.migration_sql(dialect).to_sql()  # type: ignore[arg-type]
-        rollback = phasekit.rollback_sql(dialect).to_sql()  # type: ignore[arg-type]
         lexer = "postgresql" if dialect == "postgresql" else "sql"
-        pages[f"sql_{dialect}.md"] = (
-            f"```{lexer}\n{migration}```\n\nRollback:\n\n```{lexer}\n{rollback}```\n"
-        )
+        page = f"```{lexer}\n{migration}```\n"
+        if dialect == "postgresql":
+            rollback = phasekit.rollback_sql(dialect).to_sql()
+            page += f"\nRollback, whether or not contract ran:\n\n```{lexer}\n{rollback}```\n"
+        else:
+            for contracted, situation in (
+                (True, "after contract (`phasekit sql rollback --contracted`)"),
+                (False, "when contract did not run or was refused (`--no-contracted`)"),
+            ):
+                rollback = phasekit.rollback_sql(dialect, contracted=contracted).to_sql()
+                page += f"\nRollback {situation}:\n\n```{lexer}\n{rollback}```\n"
+        pages[f"sql_{dialect}.md"] = page
     return pages
 
 

@@ -21,13 +21,14 @@ advanced report wins, so the redone shard's reports change nothing until they pa
 already reported), offers the campaign's messages to a ``ProgressThrottle`` (what it lets
 through is what clients would get), and draws a progress bar on stderr beside the naive sum:
 adding up what each task attempt reports, as a per-task progress counter does, which counts
-the redone domains twice. The last line on stdout sums it up::
+the redone domains twice. The last two lines on stdout sum it up::
 
-    processed 2,000,000 of 2,000,000 domains exactly; progress never decreased; <n> frames to
-    clients; <k> shard reports; worker killed: yes, <r> shards redelivered
+    processed 2,000,000 of 2,000,000 domains exactly; progress never decreased;
+    <n> frames to clients; <k> shard reports; worker killed: yes, <r> shards redelivered
 
 Run it with ``make demo``, or ``python examples/celery_campaign.py --kill-worker`` with
-``PHASEKIT_REDIS_URL`` set (``pip install phasekit[examples]`` brings celery and redis).
+``PHASEKIT_REDIS_URL`` set (in a clone, ``pip install -e '.[examples]'`` brings Celery and
+redis).
 """
 
 from __future__ import annotations
@@ -301,12 +302,13 @@ class Tally:
     killed: tuple[int, int, int] | None = None  # (pid, shard, processed at the kill)
 
 
-def bar(progress: CampaignProgress, tally: Tally, width: int = 30) -> str:
+def bar(progress: CampaignProgress, tally: Tally, width: int = 16) -> str:
+    """The progress line, under 100 columns for the 2,000,000-domain default."""
     filled = progress.processed * width // max(progress.total, 1)
     return (
-        f"[{'#' * filled}{'.' * (width - filled)}] {progress.percent:6.2f}%  "
-        f"{progress.processed:,} of {progress.total:,}  | naive sum {tally.naive:,}  "
-        f"| shards {progress.shards_done}/{progress.shards}  | {tally.reports:,} reports"
+        f"[{'#' * filled}{'.' * (width - filled)}] {progress.percent:6.2f}% "
+        f"{progress.processed:,}/{progress.total:,} | naive {tally.naive:,} "
+        f"| shards {progress.shards_done:,}/{progress.shards:,} | reports {tally.reports:,}"
     )
 
 
@@ -430,16 +432,35 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
         default=os.environ.get("PHASEKIT_REDIS_URL"),
         help="the Redis broker (default: $PHASEKIT_REDIS_URL)",
     )
-    parser.add_argument("--domains", type=int, default=2_000_000)
-    parser.add_argument("--shard-size", type=int, default=10_000)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--domains",
+        type=int,
+        default=2_000_000,
+        help="domains in the campaign phase, at least 1 (default: 2,000,000)",
+    )
+    parser.add_argument(
+        "--shard-size",
+        type=int,
+        default=10_000,
+        help=f"domains per shard, one Celery task each; more than {CHUNK:,} with --kill-worker "
+        "(default: 10,000)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        help="Celery worker processes to start, at least 1 (default: 2)",
+    )
     parser.add_argument(
         "--kill-worker",
         action="store_true",
         help="kill -9 the pool process running a shard, in the middle of it",
     )
     parser.add_argument(
-        "--timeout", type=float, default=900.0, help="give up after this many seconds"
+        "--timeout",
+        type=float,
+        default=900.0,
+        help="give up after this many seconds (default: 900)",
     )
     return parser.parse_args(argv)
 
@@ -487,7 +508,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     workers = plural(args.workers, "Celery worker process", "Celery worker processes")
     print(
         f"Campaign {campaign}: {args.domains:,} domains in {len(sizes):,} shards of "
-        f"{args.shard_size:,}, on {workers} (run {run}, broker {args.redis_url})",
+        f"{args.shard_size:,},\non {workers} (run {run}, broker {args.redis_url})",
         flush=True,
     )
     logs = Path(tempfile.mkdtemp(prefix="phasekit-celery-"))
@@ -548,31 +569,32 @@ def summarize(
     *,
     kill_worker: bool,
 ) -> tuple[int, str]:
-    """Print the figures; return 0 if they add up (else 1) and the summing-up line."""
+    """Print the figures; return 0 if they add up (else 1) and the summing-up lines."""
     attempts = {
         int(shard): int(count) for shard, count in client.hgetall(key(run, "attempts")).items()
     }
     flagged = len(client.smembers(key(run, "redelivered")))
     redone = sorted(shard for shard, count in attempts.items() if count > 1)
+    more = " " * 15  # a figure's second line, under its first
     print(
-        f"merged:        {progress.processed:,} processed ({progress.successful:,} "
-        f"successful, {progress.failed:,} failed); {progress.shards_done:,} of "
-        f"{progress.shards:,} shards complete"
+        f"merged:        {progress.processed:,} processed ({progress.successful:,} successful, "
+        f"{progress.failed:,} failed)\n{more}{progress.shards_done:,} of {progress.shards:,} "
+        "shards complete"
     )
     print(
-        f"naive sum:     {tally.naive:,} processed ({tally.naive - progress.total:+,}): adding "
-        "up what every task attempt reported, as a per-task progress counter does, counts a "
-        "redone shard's domains again"
+        f"naive sum:     {tally.naive:,} processed ({tally.naive - progress.total:+,}): adding up "
+        f"what every task attempt\n{more}reported, as a per-task progress counter does, counts "
+        "a redone shard's domains again"
     )
     if tally.killed is not None:
         pid, shard, done = tally.killed
         print(
-            f"killed:        pid {pid} (SIGKILL), the pool process running shard {shard}, "
-            f"which had reported {done:,} of its {sizes[shard]:,} domains"
+            f"killed:        pid {pid} (SIGKILL), the pool process running shard {shard:,},\n"
+            f"{more}which had reported {done:,} of its {sizes[shard]:,} domains"
         )
-    runs = ", ".join(f"shard {shard}: {attempts[shard]} runs" for shard in redone[:5])
+    runs = ", ".join(f"shard {shard:,}: {attempts[shard]:,} runs" for shard in redone[:5])
     print(
-        f"redelivered:   {plural(len(redone), 'shard')} ran again ({runs or 'none'}); the "
+        f"redelivered:   {plural(len(redone), 'shard')} ran again ({runs or 'none'});\n{more}the "
         f"broker flagged {plural(flagged, 'delivery', 'deliveries')} as redelivered"
     )
     batches = sum(-(-size // LEGACY_BATCH) for size in sizes)
@@ -581,13 +603,13 @@ def summarize(
     allowed = 2 + int(span * 1000) // CLIENT_INTERVAL_MS
     print(
         f"broker writes: {tally.reports:,} shard reports for {len(sizes):,} shards (at most "
-        f"{most} for one shard: one per {REPORT_EVERY_S * 1000:.0f} ms and a final one); one "
-        f"per batch of {LEGACY_BATCH} domains would be {batches:,}"
+        f"{most:,} for one shard:\n{more}one per {REPORT_EVERY_S * 1000:.0f} ms and a final "
+        f"one); one per batch of {LEGACY_BATCH:,} domains would be {batches:,}"
     )
     print(
         f"client frames: {tally.frames:,} over {span:.1f} s from the first to the last (a "
-        f"{CLIENT_INTERVAL_MS} ms throttle allows at most {allowed:,}); one per batch would be "
-        f"{batches:,}"
+        f"{CLIENT_INTERVAL_MS} ms throttle\n{more}allows at most {allowed:,}); one per batch "
+        f"would be {batches:,}"
     )
     print(f"aggregation:   {seconds:.1f} s, from sending the shards to the last report")
     exact = progress.processed == progress.total and progress.complete
@@ -596,9 +618,9 @@ def summarize(
     last_line = (
         f"processed {progress.processed:,} of {progress.total:,} domains "
         f"{'exactly' if exact else 'NOT EXACTLY'}; "
-        f"progress {'never decreased' if monotone else 'DECREASED'}; "
-        f"{tally.frames} frames to clients; {tally.reports} shard reports; "
-        f"worker killed: {'yes' if killed else 'no'}, {len(redone)} shards redelivered"
+        f"progress {'never decreased' if monotone else 'DECREASED'};\n"
+        f"{tally.frames:,} frames to clients; {tally.reports:,} shard reports; "
+        f"worker killed: {'yes' if killed else 'no'}, {len(redone):,} shards redelivered"
     )
     ok = exact and monotone and (killed or not kill_worker)
     if not ok:

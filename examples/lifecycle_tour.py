@@ -13,15 +13,18 @@ from __future__ import annotations
 import phasekit
 from phasekit import Event, Phase, PhaseState
 
+NOTE = 29  # the widest note, "transition to http_validation"
+STATE = 27  # the widest state, "domain_generation/completed"
+HEADING = f"  {'step':<{NOTE}} {'state':<{STATE}} progress  events available"
+
 
 def describe(state: PhaseState, note: str) -> str:
+    """One line per state (two when phase transitions are available), under 100 columns."""
     events = ", ".join(sorted(event.value for event in phasekit.available_events(state)))
     targets = ", ".join(phase.value for phase in phasekit.available_transitions(state))
     terminal = "  [terminal]" if phasekit.is_terminal(state) else ""
-    return (
-        f"  {note:<30} {state!s:<28} {state.progress:6.1f}%"
-        f"  events: {events or '-':<32} transitions: {targets or '-'}{terminal}"
-    )
+    line = f"  {note:<{NOTE}} {state!s:<{STATE}} {state.progress:7.1f}%  {events or '-'}{terminal}"
+    return line + (f"\n    phase transitions available: {targets}" if targets else "")
 
 
 # One phase's life: (what happens, the event to apply or the progress to report).
@@ -51,7 +54,7 @@ def run_phase(state: PhaseState, show: list[str]) -> PhaseState:
 
 
 def tour(initial_phase: Phase) -> list[str]:
-    show = [f"Campaign starting at {initial_phase.value}:"]
+    show = [f"Campaign starting at {initial_phase.value}:", HEADING]
     state = phasekit.initial_state(initial_phase)
     show.append(describe(state, "created"))
     while True:
@@ -71,7 +74,7 @@ def tour(initial_phase: Phase) -> list[str]:
 
 
 def cancelled_tour(initial_phase: Phase) -> list[str]:
-    show = [f"A second campaign at {initial_phase.value}, cancelled while paused:"]
+    show = [f"A second campaign at {initial_phase.value}, cancelled while paused:", HEADING]
     state = phasekit.apply_event(phasekit.initial_state(initial_phase), "start")
     show.append(describe(state, "start"))
     state = phasekit.apply_event(state, "pause")

@@ -150,30 +150,68 @@ def migrate(connection: sqlite3.Connection, mapping: LegacyMapping) -> bool:
     try:
         run_step(connection, script.step("contract"))
     except sqlite3.IntegrityError as error:
-        print(f"  contract refused, as it must be while verify is not 0: {error}")
+        print(f"  contract refused, as it must be while verify is not 0:\n    {error}")
         return False
     return True
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=2_000_000, help="legacy campaigns to create")
-    parser.add_argument("--mapping", choices=sorted(MAPPINGS), default="default")
+    parser.add_argument(
+        "--rows",
+        type=int,
+        default=2_000_000,
+        help="legacy campaigns to create (default: 2,000,000)",
+    )
+    parser.add_argument(
+        "--mapping",
+        choices=sorted(MAPPINGS),
+        default="default",
+        help="default: every legacy value mapped explicitly, an unknown one refused; plan: the "
+        "migration plan's SQL, where anything unknown becomes domain_generation/pending "
+        "(default: default)",
+    )
     parser.add_argument(
         "--unknown",
         type=int,
         default=0,
-        help="rows given an unknown status, to see contract refuse",
+        help="rows given an unknown status, to see contract refuse (default: 0)",
     )
-    parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument("--database", type=Path, help="database file (default: a temp file)")
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=2026,
+        help="seed of the random legacy rows: the same seed gives the same rows (default: 2026)",
+    )
+    parser.add_argument(
+        "--database",
+        type=Path,
+        metavar="FILE",
+        help="create the database in FILE and keep it, rolled back, at the end (default: a "
+        "temporary file, deleted at the end); an existing FILE is refused unless --overwrite",
+    )
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="with --database: delete FILE first if it exists",
+    )
     args = parser.parse_args(argv)
     if args.rows < 1 or args.unknown < 0:
         parser.error("--rows must be at least 1 and --unknown at least 0")
+    if args.overwrite and args.database is None:
+        parser.error("--overwrite only goes with --database FILE")
+    if args.database is not None and args.database.exists():
+        if not args.database.is_file():
+            parser.error(f"--database {args.database} exists and is not a file")
+        if not args.overwrite:
+            parser.error(
+                f"--database {args.database} exists: pass --overwrite to delete it and start over"
+            )
 
     with tempfile.TemporaryDirectory() as scratch:
         path = args.database or Path(scratch) / "campaigns.sqlite3"
-        path.unlink(missing_ok=True)
+        for stale in (path, path.with_name(f"{path.name}-wal"), path.with_name(f"{path.name}-shm")):
+            stale.unlink(missing_ok=True)  # only a temporary file, or FILE with --overwrite
         connection = sqlite3.connect(path, isolation_level=None)
         connection.execute("PRAGMA journal_mode = WAL")
         connection.execute("PRAGMA synchronous = OFF")
@@ -188,17 +226,18 @@ def main(argv: list[str] | None = None) -> int:
         sample = connection.execute(
             "SELECT id, current_phase, phase_status, progress FROM campaigns ORDER BY id LIMIT 3"
         ).fetchall()
-        print(f"  first rows now: {sample}")
+        print("  first rows now (id, current_phase, phase_status, progress):")
+        print("\n".join(f"    {row}" for row in sample))
 
         print("\nRolling back:")
-        run_script(connection, phasekit.rollback_sql("sqlite"))
+        run_script(connection, phasekit.rollback_sql("sqlite", contracted=contracted))
         after = legacy_digest(connection)
         columns = [row[1] for row in connection.execute("PRAGMA table_info(campaigns)")]
         connection.close()
         exact = before == after and "current_phase" not in columns
         print(
             f"  legacy rows after rollback {'identical' if exact else 'DIFFERENT'} "
-            f"(sha256 {after[:16]}...), phase columns removed: {'current_phase' not in columns}"
+            f"(sha256 {after[:16]}...)\n  phase columns removed: {'current_phase' not in columns}"
         )
         print(
             f"\nTotal {time.perf_counter() - started:.1f} s "

@@ -162,7 +162,14 @@ def simulate(domains: int, throttle: ProgressThrottle | None = None) -> Traffic:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--domains", type=int, default=2_000_000)
+    parser.add_argument(
+        "--domains",
+        type=int,
+        default=2_000_000,
+        help=f"domains in the campaign: a positive multiple of {2 * REPORT_EVERY}, so that the "
+        f"DNS phase's half-way pause falls on a report (one every {REPORT_EVERY} domains) "
+        "(default: 2,000,000)",
+    )
     args = parser.parse_args(argv)
     if args.domains < 2 * REPORT_EVERY or args.domains % (2 * REPORT_EVERY):
         parser.error(f"--domains must be a positive multiple of {2 * REPORT_EVERY}")
@@ -171,18 +178,15 @@ def main(argv: list[str] | None = None) -> int:
     complete = changes(traffic.seen) == changes(traffic.produced)
     final = traffic.view.get(CAMPAIGN)
     print(
-        f"Campaign {CAMPAIGN}: {args.domains:,} domains through {len(Phase)} phases, "
-        f"{traffic.reports:,} progress reports"
+        f"Campaign {CAMPAIGN}: {args.domains:,} domains through {len(Phase)} phases\n"
+        f"and {traffic.reports:,} progress reports from the worker"
     )
     print("What the client saw, change by change:")
     for phase, status in changes(traffic.seen):
         print(f"  {phase.value}/{status.value}")
-    print(
-        f"  and {len(traffic.transitions_seen)} phase transitions: "
-        + ", ".join(
-            f"{t.previous_phase.value} -> {t.phase.value}" for t in traffic.transitions_seen
-        )
-    )
+    print(f"  and {len(traffic.transitions_seen):,} phase transitions:")
+    for t in traffic.transitions_seen:
+        print(f"    {t.previous_phase.value} -> {t.phase.value}")
     print(
         f"\nLegacy dual broadcast: {traffic.legacy_frames:,} frames, {traffic.legacy_bytes:,} bytes"
     )
@@ -191,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{traffic.compact_bytes:,} bytes"
     )
     print(
-        f"Traffic cut by {traffic.reduction:.2%}; every status and phase change delivered: "
+        f"Traffic cut by {traffic.reduction:.2%}\nevery status and phase change delivered: "
         f"{complete}; final state delivered: {final == traffic.last_offered}"
     )
     return 0 if complete and final == traffic.last_offered else 1

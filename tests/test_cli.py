@@ -40,6 +40,49 @@ def test_schema_to_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert target.read_text(encoding="utf-8") == typescript()
 
 
+@pytest.mark.parametrize(
+    ("where", "reason"),
+    [("missing/phasekit.ts", "No such file or directory"), (".", "Is a directory")],
+)
+def test_schema_to_an_unwritable_file_is_one_line_and_status_1(
+    where: str, reason: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / where
+    status, out, err = run("schema", "--format", "typescript", "-o", str(target), capsys=capsys)
+    assert (status, out) == (1, "")
+    assert err == f"phasekit schema: error: cannot write {target}: {reason}\n"
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
+@pytest.mark.parametrize("output", [[], ["-o", "/dev/full"]])
+def test_a_full_disk_is_one_line_and_status_1(output: list[str]) -> None:
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "phasekit", "schema", "--format", "openapi", *output],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+        )
+    assert done.returncode == 1
+    where = "standard output" if not output else "/dev/full"
+    assert done.stderr == f"phasekit schema: error: cannot write {where}: No space left on device\n"
+
+
+def test_a_reader_that_leaves_early_is_no_traceback() -> None:
+    with subprocess.Popen(
+        [sys.executable, "-m", "phasekit", "schema", "--format", "openapi"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    ) as child:
+        assert child.stdout is not None
+        assert child.stderr is not None
+        child.stdout.close()  # before the child writes: it is still importing
+        err = child.stderr.read()
+        assert child.wait(timeout=60) == 1
+    assert err == b""
+
+
 @pytest.mark.parametrize("dialect", ["postgresql", "sqlite"])
 @pytest.mark.parametrize("mapping", ["default", "plan"])
 def test_sql(dialect: str, mapping: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -59,8 +102,21 @@ def test_sql(dialect: str, mapping: str, capsys: pytest.CaptureFixture[str]) -> 
     assert out == migration_sql(dialect, mapping=chosen, table="app.campaigns").to_sql()  # type: ignore[arg-type]
     for name in ("preflight", "expand", "backfill", "verify", "contract"):
         assert f"-- step: {name}\n" in out
-    status, out, _ = run("sql", "rollback", "--dialect", dialect, capsys=capsys)
-    assert out == rollback_sql(dialect).to_sql()  # type: ignore[arg-type]
+    for flag, contracted in (("--contracted", True), ("--no-contracted", False)):
+        status, out, _ = run("sql", "rollback", "--dialect", dialect, flag, capsys=capsys)
+        assert status == 0
+        assert out == rollback_sql(dialect, contracted=contracted).to_sql()  # type: ignore[arg-type]
+        assert "NOT RUNNABLE AS PRINTED" not in out
+
+
+def test_postgres_rollback_is_the_same_whether_or_not_contract_ran(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    outs = {
+        run("sql", "rollback", "--dialect", "postgresql", *flag, capsys=capsys)[1]
+        for flag in ([], ["--contracted"], ["--no-contracted"])
+    }
+    assert outs == {rollback_sql("postgresql").to_sql()}
 
 
 def test_sql_batch_size(capsys: pytest.CaptureFixture[str]) -> None:
@@ -83,7 +139,11 @@ def test_mapping_lists_every_known_value_and_marks_lossy_rows(
     chosen = DEFAULT_MAPPING if mapping == "default" else PLAN_MAPPING
     status, out, _ = run("mapping", "--mapping", mapping, capsys=capsys)
     assert status == 0
-    rows = [ROW.match(line) for line in out.splitlines()[1:]]
+    assert out.startswith(
+        f"# legacy values under the {mapping} mapping; * = lossy: not recoverable from the "
+        "phase\n# columns alone (the SQL rollback restores it from the backup table)\n"
+    )
+    rows = [ROW.match(line) for line in out.splitlines()[2:]]
     assert all(rows)
     listed = {(row["column"], row["value"]) for row in rows if row}
     known = {("campaign_type", v) for v in DEFAULT_MAPPING.types} | {
@@ -103,47 +163,126 @@ def test_mapping_lists_every_known_value_and_marks_lossy_rows(
 
 
 @pytest.mark.parametrize(
-    ("args", "message"),
+    ("args", "prog", "message"),
     [
-        ([], "the following arguments are required: COMMAND"),
-        (["schema"], "the following arguments are required: --format"),
-        (["schema", "--format", "yaml"], "invalid choice: 'yaml'"),
-        (["sql", "migrate"], "required: --dialect"),
-        (["sql", "upgrade", "--dialect", "sqlite"], "invalid choice: 'upgrade'"),
-        (["sql", "rollback", "--dialect", "sqlite", "--batch-size", "10"], "migrate' only"),
-        (["sql", "migrate", "--dialect", "sqlite", "--batch-size", "ten"], "invalid int value"),
-        (["mapping", "--mapping", "custom"], "invalid choice: 'custom'"),
+        ([], "phasekit", "the following arguments are required: COMMAND"),
+        (["schema"], "phasekit schema", "the following arguments are required: --format"),
+        (["schema", "--format", "yaml"], "phasekit schema", "invalid choice: 'yaml'"),
+        (["sql"], "phasekit sql", "the following arguments are required: SCRIPT"),
+        (["sql", "upgrade", "--dialect", "sqlite"], "phasekit sql", "invalid choice: 'upgrade'"),
+        (["sql", "migrate"], "phasekit sql migrate", "required: --dialect"),
+        (
+            ["sql", "migrate", "--dialect", "sqlite", "--batch-size", "ten"],
+            "phasekit sql migrate",
+            "argument --batch-size: invalid int value: 'ten'",
+        ),
+        (
+            ["sql", "migrate", "--dialect", "postgresql", "--batch-size", "0"],
+            "phasekit sql migrate",
+            "--batch-size must be an int >= 1; got 0",
+        ),
+        (
+            ["sql", "migrate", "--dialect", "sqlite", "--batch-size", "1000"],
+            "phasekit sql migrate",
+            "--batch-size is only for --dialect postgresql",
+        ),
+        (
+            ["sql", "migrate", "--dialect", "sqlite", "--contract"],
+            "phasekit sql migrate",
+            "unrecognized arguments: --contract",
+        ),
+        (
+            ["sql", "rollback", "--dialect", "sqlite", "--batch-size", "10"],
+            "phasekit sql rollback",
+            "--batch-size is only for 'phasekit sql migrate'",
+        ),
+        (
+            ["sql", "rollback", "--dialect", "postgresql", "--mapping", "plan"],
+            "phasekit sql rollback",
+            "--mapping is only for 'phasekit sql migrate': the rollback restores the legacy "
+            "values from the backup, whatever the mapping",
+        ),
+        (
+            ["sql", "rollback", "--dialect", "sqlite"],
+            "phasekit sql rollback",
+            "--dialect sqlite needs --contracted (contract ran: campaign_type is gone) or "
+            "--no-contracted (it did not run, or was refused): SQLite cannot add a column only "
+            "if it is missing, so the rollback differs",
+        ),
+        (
+            ["sql", "migrate", "--dialect", "sqlite", "--contracted"],
+            "phasekit sql migrate",
+            "unrecognized arguments: --contracted",
+        ),
+        (["diagram", "extra"], "phasekit diagram", "unrecognized arguments: extra"),
+        (["mapping", "--mapping", "custom"], "phasekit mapping", "invalid choice: 'custom'"),
     ],
 )
-def test_bad_arguments_exit_2_with_one_line(
-    args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+def test_bad_arguments_are_one_line_naming_the_command_and_its_help(
+    args: list[str], prog: str, message: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with pytest.raises(SystemExit) as stopped:
         main(args)
     assert stopped.value.code == 2
-    err = capsys.readouterr().err
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith(f"{prog}: error: ")
+    assert captured.err.endswith(f" (see {prog} --help)\n")
+    assert captured.err.count("\n") == 1
+    assert message in captured.err
+
+
+@pytest.mark.parametrize("script", ["migrate", "rollback"])
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ("a;b", "--table must be an identifier or schema.identifier"),
+        ("a.b.c", "--table must be an identifier or schema.identifier"),
+        ("public.Campaigns", "--table must be lower case: the SQL quotes the name"),
+    ],
+)
+def test_bad_values_are_one_line_in_the_command_s_terms(
+    script: str, table: str, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, out, err = run(
+        "sql", script, "--dialect", "postgresql", "--table", table, capsys=capsys
+    )
+    assert (status, out) == (2, "")
+    prog = f"phasekit sql {script}"
+    assert err.startswith(f"{prog}: error: {message}")
+    assert f"got {table!r}" in err
+    assert err.endswith(f" (see {prog} --help)\n")
     assert err.count("\n") == 1
-    assert message in err
-    assert err.startswith("phasekit")
+
+
+def test_a_mixed_case_table_is_refused_with_the_name_to_write(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    status, _, err = run(
+        "sql", "migrate", "--dialect", "postgresql", "--table", "public.Campaigns", capsys=capsys
+    )
+    assert status == 2
+    assert "got 'public.Campaigns': write 'public.campaigns' (see phasekit sql migrate" in err
+
+
+def test_migrate_only_options_are_not_offered_by_rollback(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit):
+        main(["sql", "rollback", "--help"])
+    rollback = capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["sql", "migrate", "--help"])
+    migrate = capsys.readouterr().out
+    for option in ("--mapping", "--batch-size"):
+        assert option in migrate
+        assert option not in rollback
 
 
 @pytest.mark.parametrize(
-    ("args", "message"),
-    [
-        (["sql", "migrate", "--dialect", "sqlite", "--table", "a;b"], "table must be"),
-        (["sql", "migrate", "--dialect", "sqlite", "--batch-size", "10"], "only for postgresql"),
-    ],
+    "command",
+    [[], ["schema"], ["sql"], ["sql", "migrate"], ["sql", "rollback"], ["diagram"], ["mapping"]],
 )
-def test_bad_values_exit_2_with_one_line(
-    args: list[str], message: str, capsys: pytest.CaptureFixture[str]
-) -> None:
-    status, out, err = run(*args, capsys=capsys)
-    assert (status, out) == (2, "")
-    assert err.count("\n") == 1
-    assert message in err
-
-
-@pytest.mark.parametrize("command", [[], ["schema"], ["sql"], ["diagram"], ["mapping"]])
 def test_help_on_every_command(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as stopped:
         main([*command, "--help"])

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as hs
@@ -75,8 +76,8 @@ class Database:
     def migrate(self, mapping: LegacyMapping, *steps: str) -> dict[str, list[list[Row]]]:
         return self.run(migration_sql(self.dialect, mapping=mapping, table=self.table), *steps)  # type: ignore[arg-type]
 
-    def rollback(self) -> None:
-        self.run(rollback_sql(self.dialect, table=self.table))  # type: ignore[arg-type]
+    def rollback(self, contracted: bool | None = None) -> None:
+        self.run(rollback_sql(self.dialect, table=self.table, contracted=contracted))  # type: ignore[arg-type]
 
     def columns(self) -> list[str]:
         if self.dialect == "sqlite":
@@ -145,9 +146,9 @@ DB_SETTINGS = settings(
 
 @pytest.mark.parametrize("mapping", [DEFAULT_MAPPING, PLAN_MAPPING], ids=["default", "plan"])
 @DB_SETTINGS
-@given(data=hs.data(), contract=hs.booleans())
+@given(data=hs.data(), contract=hs.booleans(), told=hs.booleans())
 def test_migration_matches_map_legacy_and_rollback_restores_exactly(
-    database: Database, mapping: LegacyMapping, data: hs.DataObject, contract: bool
+    database: Database, mapping: LegacyMapping, data: hs.DataObject, contract: bool, told: bool
 ) -> None:
     rows = data.draw(legacy_tables(mapping))
     database.create(rows)
@@ -178,13 +179,10 @@ def test_migration_matches_map_legacy_and_rollback_restores_exactly(
         assert database.phase_rows() == migrated
         assert database.verify(mapping) == 0
 
-    database.rollback()
+    # Told whether contract ran, or not told (then SQLite's guards decide).
+    database.rollback(contract if told else None)
     assert database.legacy_rows() == original
-    assert (
-        database.columns() == ["id", "name", "campaign_type", "status", "progress_percentage"]
-        if not contract
-        else ["id", "name", "campaign_type", "status", "progress_percentage"]
-    )
+    assert database.columns() == ["id", "name", "campaign_type", "status", "progress_percentage"]
 
 
 @DB_SETTINGS
@@ -304,7 +302,39 @@ def test_bad_table_names_are_refused(table: object) -> None:
         assert caught.value.value is table
 
 
-@pytest.mark.parametrize("table", ["campaigns", "public.campaigns", "x" * 63, "_T1.y" + "z" * 62])
+@pytest.mark.parametrize(
+    ("table", "lower"),
+    [("Campaigns", "campaigns"), ("public.Campaigns", "public.campaigns"), ("APP.t_1", "app.t_1")],
+)
+def test_mixed_case_table_names_are_refused_with_the_name_to_write(table: str, lower: str) -> None:
+    for make in (migration_sql, rollback_sql):
+        with pytest.raises(InvalidValue) as caught:
+            make("postgresql", table=table)
+        assert str(caught.value) == (
+            "table must be lower case: the SQL quotes the name, and a table created unquoted "
+            f"is lower case in PostgreSQL; got {table!r}: write {lower!r}"
+        )
+        assert (caught.value.field, caught.value.value) == ("table", table)
+
+
+def test_the_lower_case_name_is_the_table_postgres_made_of_a_mixed_case_one(
+    postgres_connection: Any,
+) -> None:
+    database = Database("postgresql", postgres_connection)
+    database.execute("DROP TABLE IF EXISTS campaigns_phasekit_backup")
+    database.execute("DROP TABLE IF EXISTS campaigns")
+    database.execute(
+        "CREATE TABLE Campaigns (id INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+        "campaign_type TEXT NOT NULL, status TEXT NOT NULL, progress_percentage FLOAT)"
+    )
+    database.execute("INSERT INTO Campaigns VALUES (1, 'a', 'dns_validation', 'running', 5.0)")
+    database.migrate(DEFAULT_MAPPING, "expand", "backfill")
+    assert database.phase_rows() == [(1, "dns_validation", "running", 5.0)]
+    database.rollback()
+    database.execute("DROP TABLE campaigns")
+
+
+@pytest.mark.parametrize("table", ["campaigns", "public.campaigns", "x" * 63, "_t1.y" + "z" * 62])
 def test_good_table_names_are_quoted(table: str) -> None:
     script = migration_sql("postgresql", table=table)
     quoted = ".".join(f'"{part}"' for part in table.split("."))
@@ -341,10 +371,203 @@ def test_script_text_names_every_step() -> None:
     text = script.to_sql()
     for name in ("preflight", "expand", "backfill", "verify", "contract"):
         assert f"-- step: {name}" in text
-    assert "autocommit" in text
-    assert "run only when" in rollback_sql("sqlite").to_sql()
+    assert "-- autocommit: run it outside a transaction block\nDO $phasekit$" in text
+    assert "psql -v ON_ERROR_STOP=1" in text
+    assert "sqlite3 -bail" in migration_sql("sqlite").to_sql()
     with pytest.raises(InvalidValue, match="no step 'nope'"):
         script.step("nope")
+
+
+@pytest.mark.parametrize("bad", [0, 1, "yes", "false"])
+def test_contracted_must_be_a_bool_or_none(bad: object) -> None:
+    with pytest.raises(InvalidValue, match=f"contracted must be True, False or None; got {bad!r}"):
+        rollback_sql("sqlite", contracted=bad)  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------- the scripts as printed
+#
+# What `phasekit sql` prints must run as printed. SQLite scripts are run the way
+# `sqlite3 -bail DATABASE < FILE` runs them: executescript stops at the first error, and
+# closing the connection rolls back the transaction that error left open.
+
+SITUATIONS = ["expand", "backfill", "refused contract", "contract"]
+LEGACY_COLUMNS = ["id", "name", "campaign_type", "status", "progress_percentage"]
+
+
+def printed_steps(text: str) -> dict[str, str]:
+    """Return the printed text of each step, as someone running one step at a time sees it."""
+    return {
+        section.split("\n", 1)[0]: "-- step: " + section for section in text.split("-- step: ")[1:]
+    }
+
+
+def run_printed_sqlite(path: Path, text: str) -> None:
+    connection = sqlite3.connect(path, isolation_level=None)
+    try:
+        connection.executescript(text)
+    finally:
+        connection.close()
+
+
+def sqlite_situation(path: Path, situation: str) -> tuple[Database, list[Row]]:
+    """Create the legacy table in ``path`` and run the printed migration up to ``situation``."""
+    rows: list[LegacyRow] = [
+        ("dns_validation", "running", 10.0),
+        ("domain_generation", "archived", None),
+        ("http_keyword_validation", "pausing", 55.5),
+    ]
+    if situation == "refused contract":
+        rows.append(("dns_validation", "zombie", None))
+    database = Database("sqlite", sqlite3.connect(path, isolation_level=None))
+    database.create(rows)
+    original = database.legacy_rows()
+    migration = migration_sql("sqlite").to_sql()
+    steps = printed_steps(migration)
+    if situation == "expand":
+        run_printed_sqlite(path, steps["expand"])
+    elif situation == "backfill":
+        for name in ("preflight", "expand", "backfill", "verify"):
+            run_printed_sqlite(path, steps[name])
+    elif situation == "contract":
+        run_printed_sqlite(path, migration)
+        assert "campaign_type" not in database.columns()
+    else:
+        with pytest.raises(sqlite3.IntegrityError, match="phasekit_contract_refused"):
+            run_printed_sqlite(path, migration)
+        assert database.legacy_rows() == original
+    assert "current_phase" in database.columns()
+    return database, original
+
+
+def schema_and_rows(database: Database) -> list[str]:
+    connection = database.connection
+    assert isinstance(connection, sqlite3.Connection)
+    return list(connection.iterdump())
+
+
+@pytest.mark.parametrize("situation", SITUATIONS)
+def test_the_printed_sqlite_rollback_runs_as_printed_after_each_migration_step(
+    tmp_path: Path, situation: str
+) -> None:
+    path = tmp_path / "campaigns.sqlite3"
+    database, original = sqlite_situation(path, situation)
+    rollback = rollback_sql("sqlite", contracted=situation == "contract").to_sql()
+    assert "guard" not in rollback
+    run_printed_sqlite(path, rollback)
+    assert database.legacy_rows() == original
+    assert database.columns() == LEGACY_COLUMNS
+    tables = database.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+    assert tables == [("campaigns",)]
+
+
+@pytest.mark.parametrize("situation", SITUATIONS)
+def test_the_other_printed_sqlite_rollback_fails_at_once_and_changes_nothing(
+    tmp_path: Path, situation: str
+) -> None:
+    path = tmp_path / "campaigns.sqlite3"
+    database, _ = sqlite_situation(path, situation)
+    before = schema_and_rows(database)
+    wrong = rollback_sql("sqlite", contracted=situation != "contract").to_sql()
+    expected = "no such column" if situation == "contract" else "duplicate column name"
+    assert f"fails at once with '{expected}' and changes nothing" in wrong.replace("\n-- ", " ")
+    with pytest.raises(sqlite3.OperationalError, match=f"{expected}: campaign_type"):
+        run_printed_sqlite(path, wrong)
+    assert schema_and_rows(database) == before
+
+
+def test_the_guarded_sqlite_rollback_says_it_does_not_run_as_printed(tmp_path: Path) -> None:
+    text = rollback_sql("sqlite").to_sql()
+    assert text.startswith("-- phasekit sqlite script")
+    assert "-- NOT RUNNABLE AS PRINTED in every situation" in text
+    assert "--contracted or --no-contracted" in text
+    path = tmp_path / "campaigns.sqlite3"
+    sqlite_situation(path, "backfill")
+    with pytest.raises(sqlite3.OperationalError, match="duplicate column name"):
+        run_printed_sqlite(path, text)
+
+
+def test_without_bail_a_refused_sqlite_contract_drops_the_columns_and_the_backup_keeps_them(
+    tmp_path: Path,
+) -> None:
+    """The limit the printed header states: plain SQL cannot skip statements after a failed
+    one, so a client that goes on after errors (sqlite3 without -bail) goes past the
+    contract's refusal. The backup keeps the legacy values: the contracted rollback
+    restores them."""
+    path = tmp_path / "campaigns.sqlite3"
+    database, original = sqlite_situation(path, "refused contract")
+    contract = printed_steps(migration_sql("sqlite").to_sql())["contract"]
+    errors = []
+    for line in contract.splitlines():
+        if line and not line.startswith("--"):
+            try:
+                database.execute(line)
+            except sqlite3.Error as error:
+                errors.append(str(error))
+    assert errors[0].endswith("phasekit_contract_refused_rows_unmapped_run_backfill_then_verify")
+    assert "campaign_type" not in database.columns()
+    run_printed_sqlite(path, rollback_sql("sqlite", contracted=True).to_sql())
+    assert database.legacy_rows() == original
+
+
+def run_printed_postgres(connection: Any, text: str, *, stop_at_error: bool) -> list[str]:
+    """Run ``text`` as psql does, one statement a line, stopping at the first error with
+    ON_ERROR_STOP or going on without it; return the errors."""
+    errors = []
+    for line in text.splitlines():
+        if not line or line.startswith("--"):
+            continue
+        try:
+            connection.execute(line)
+        except psycopg.Error as error:
+            errors.append(str(error).splitlines()[0])
+            if stop_at_error:
+                connection.execute("ROLLBACK")
+                break
+    return errors
+
+
+@pytest.mark.parametrize("situation", SITUATIONS)
+def test_the_printed_postgres_rollback_runs_as_printed_after_each_migration_step(
+    postgres_connection: Any, situation: str
+) -> None:
+    database = Database("postgresql", postgres_connection)
+    rows: list[LegacyRow] = [
+        ("dns_validation", "running", 10.0),
+        ("dns_validation", "archived", None),
+    ]
+    if situation == "refused contract":
+        rows.append(("dns_validation", "zombie", None))
+    database.create(rows)
+    original = database.legacy_rows()
+    migration = migration_sql("postgresql").to_sql()
+    steps = printed_steps(migration)
+    upto = {"expand": ["expand"], "backfill": ["expand", "backfill", "verify"]}
+    for name in upto.get(situation, []):
+        assert run_printed_postgres(postgres_connection, steps[name], stop_at_error=True) == []
+    if "contract" in situation:
+        errors = run_printed_postgres(postgres_connection, migration, stop_at_error=True)
+        assert bool(errors) is (situation == "refused contract")
+    assert ("campaign_type" in database.columns()) is (situation != "contract")
+    rollback = rollback_sql("postgresql", contracted=situation == "contract").to_sql()
+    assert rollback == rollback_sql("postgresql").to_sql()
+    assert run_printed_postgres(postgres_connection, rollback, stop_at_error=True) == []
+    assert database.legacy_rows() == original
+    assert database.columns() == LEGACY_COLUMNS
+
+
+def test_a_refused_postgres_contract_drops_nothing_even_when_psql_goes_on_after_errors(
+    postgres_connection: Any,
+) -> None:
+    database = Database("postgresql", postgres_connection)
+    database.create([("dns_validation", "running", 10.0), ("dns_validation", "zombie", None)])
+    original = database.legacy_rows()
+    migration = migration_sql("postgresql").to_sql()
+    errors = run_printed_postgres(postgres_connection, migration, stop_at_error=False)
+    assert errors[0].startswith("phasekit: contract refused: 1 row(s) of campaigns")
+    assert all("current transaction is aborted" in error for error in errors[1:])
+    assert database.legacy_rows() == original
+    assert "current_phase" in database.columns()
+    database.rollback()
 
 
 def test_batch_size_errors_name_the_rule() -> None:

@@ -1,8 +1,8 @@
 """Legacy campaign rows and the phase model: the vocabulary, the mappings and the report.
 
-A value is *lossy* when a rollback cannot restore it exactly, that is when
-``to_legacy(map_legacy(value))`` gives a different legacy value back. The modules, from
-the ground up:
+A value is *lossy* when the phase columns alone cannot give it back, that is when
+``to_legacy(map_legacy(value))`` gives a different legacy value back. (The SQL rollback
+still restores it exactly, from the backup table.) The modules, from the ground up:
 
 * :mod:`~phasekit.legacy._mapping`: :class:`~phasekit.LegacyMapping`, the tables as data;
 * :mod:`~phasekit.legacy._vocabulary`: the legacy values and the two preset mappings;

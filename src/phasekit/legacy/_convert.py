@@ -69,10 +69,11 @@ def to_legacy(
 ) -> tuple[str, str, float]:
     """Return the legacy ``(campaign_type, status, progress_percentage)`` of ``state``.
 
-    For rollback. Every value maps back to the legacy value of the same name where one
-    exists, else to the first legacy value that maps to it, so that
-    ``to_legacy(map_legacy(t, s, p)) == (t, s, p or 0.0)`` whenever neither ``t`` nor
-    ``s`` is lossy.
+    For a rollback from the phase columns alone (the SQL rollback restores the legacy
+    columns from the backup table instead). Every value maps back to the legacy value of
+    the same name where one exists, else to the first legacy value that maps to it, so
+    that ``to_legacy(map_legacy(t, s, p)) == (t, s, p or 0.0)`` whenever neither ``t``
+    nor ``s`` is lossy.
 
     >>> to_legacy(PhaseState("http_validation", "paused", 12.0))
     ('http_keyword_validation', 'paused', 12.0)

@@ -2,9 +2,11 @@
 
 A :class:`LegacyMapping` says which :class:`~phasekit.Phase` each legacy
 ``campaign_type`` becomes and which :class:`~phasekit.PhaseStatus` each legacy
-``status`` becomes, and what to do with a value it does not know. It also knows what a
-rollback writes back for each target, and so which values are *lossy*: those that
-``to_legacy(map_legacy(value))`` does not give back. The mapping functions, the report
+``status`` becomes, and what to do with a value it does not know. It also knows which
+legacy value :func:`~phasekit.to_legacy` gives back for each target, and so which values
+are *lossy*: those the phase columns alone cannot give back, as
+``to_legacy(map_legacy(value))`` returns another value. (The SQL rollback restores
+them all exactly, from the backup table.) The mapping functions, the report
 and the generated SQL all read these tables; the presets are in
 :mod:`phasekit.legacy._vocabulary`.
 """
@@ -103,7 +105,7 @@ class LegacyMapping:
         return self.fallback_phase if column == "campaign_type" else self.fallback_status
 
     def rollback_value(self, column: LegacyColumn, target: Phase | PhaseStatus) -> str | None:
-        """Return the legacy value a rollback writes for ``target``, or None if there is none.
+        """Return the legacy value ``to_legacy`` gives for ``target``, or None if there is none.
 
         That is the legacy value of the same name when it maps to ``target``, else the
         first legacy value that maps to it, else the value of the same name when the
@@ -119,7 +121,8 @@ class LegacyMapping:
         return self.fallback(column) if found is None else found
 
     def is_lossy(self, column: LegacyColumn, value: str) -> bool:
-        """Return whether a rollback would not give ``value`` back (False if unmappable)."""
+        """Return whether the phase columns alone cannot give ``value`` back (False if
+        unmappable): ``to_legacy`` returns another value for its target."""
         target = self.target(column, value)
         return target is not None and self.rollback_value(column, target) != value
 

@@ -45,8 +45,9 @@ class MappingReport:
     one from the preflight counts with :meth:`from_counts` before any data changes.
 
     ``rows`` is the number of rows counted, ``null_progress`` how many had a NULL
-    progress (mapped to 0.0), ``lossy`` maps each ``(column, legacy value)`` that a
-    rollback cannot restore exactly to its count, and ``unknown`` each value the mapping
+    progress (mapped to 0.0), ``lossy`` maps each ``(column, legacy value)`` that the
+    phase columns alone cannot give back to its count (the SQL rollback restores those
+    from the backup table), and ``unknown`` each value the mapping
     cannot map at all (no fallback) to its count.
     """
 
@@ -174,7 +175,7 @@ class MappingReport:
 
     @property
     def lossy(self) -> dict[tuple[LegacyColumn, str], int]:
-        """Count of each ``(column, value)`` that a rollback cannot restore exactly."""
+        """Count of each ``(column, value)`` not recoverable from the phase columns alone."""
         is_lossy = self.mapping.is_lossy
         return {
             (column, value): count
@@ -191,36 +192,51 @@ class MappingReport:
     def summary(self) -> str:
         """Return the report as readable text: unknown and lossy values first.
 
-        >>> counts = {"archived": 2, "failed": 3}
-        >>> print(MappingReport.from_counts({"dns_validation": 5}, counts).summary())
-        5 rows; 0 with NULL progress (mapped to 0.0)
+        A lossy value is one the phase columns alone cannot give back (``to_legacy``
+        reads them back as another value); the SQL rollback still restores it, from the
+        backup table. Counts have thousands separators; then every value, one a line.
+
+        >>> counts = {"archived": 2, "failed": 3_000}
+        >>> print(MappingReport.from_counts({"dns_validation": 3_002}, counts).summary())
+        3,002 rows; 0 with NULL progress (mapped to 0.0)
         unknown values (migration would fail on these rows): none
-        lossy values (a rollback cannot restore them exactly): 2 rows
-          status 'archived': 2 rows -> completed (rolls back as 'completed')
-        campaign_type: dns_validation 5 -> dns_validation
-        status: archived 2 -> completed, failed 3 -> failed
+        lossy values (not recoverable from the phase columns alone; the backup keeps them): 2 rows
+          status 'archived': 2 rows -> completed (reads back as 'completed')
+        campaign_type:
+          dns_validation  3,002 -> dns_validation
+        status:
+          archived            2 -> completed
+          failed          3,000 -> failed
         """
         mapping = self.mapping
-        lines = [f"{_rows(self.rows)}; {self.null_progress} with NULL progress (mapped to 0.0)"]
+        lines = [f"{_rows(self.rows)}; {self.null_progress:,} with NULL progress (mapped to 0.0)"]
         unknown, lossy = self.unknown, self.lossy
         heading = "unknown values (migration would fail on these rows)"
         lines.append(f"{heading}: {_rows(sum(unknown.values())) if unknown else 'none'}")
         lines += [f"  {column} {value!r}: {_rows(n)}" for (column, value), n in unknown.items()]
-        heading = "lossy values (a rollback cannot restore them exactly)"
+        heading = (
+            "lossy values (not recoverable from the phase columns alone; the backup keeps them)"
+        )
         lines.append(f"{heading}: {_rows(sum(lossy.values())) if lossy else 'none'}")
         for (column, value), count in lossy.items():
             target = mapping.target(column, value)
             assert target is not None
             back = mapping.rollback_value(column, target)
             lines.append(
-                f"  {column} {value!r}: {_rows(count)} -> {target} (rolls back as {back!r})"
+                f"  {column} {value!r}: {_rows(count)} -> {target} (reads back as {back!r})"
             )
-        for column, counts in (("campaign_type", self.type_counts), ("status", self.status_counts)):
-            shown_counts = ", ".join(
-                f"{value} {count} -> {_target_text(mapping, column, value)}"
+        columns: tuple[tuple[LegacyColumn, dict[str, int]], ...] = (
+            ("campaign_type", self.type_counts),
+            ("status", self.status_counts),
+        )
+        width = max((len(value) for _, counts in columns for value in counts), default=0)
+        digits = max((len(f"{n:,}") for _, counts in columns for n in counts.values()), default=0)
+        for column, counts in columns:
+            lines.append(f"{column}:{'' if counts else ' -'}")
+            lines += [
+                f"  {value:<{width}}  {count:>{digits},} -> {_target_text(mapping, column, value)}"
                 for value, count in sorted(counts.items())
-            )
-            lines.append(f"{column}: {shown_counts or '-'}")
+            ]
         return "\n".join(lines)
 
     def __repr__(self) -> str:

@@ -56,7 +56,8 @@ PLAN_MAPPING: Final = LegacyMapping(
 )
 
 #: Every known legacy value mapped explicitly to its nearest meaning; unknown values are
-#: errors. Lossy (not restored exactly by a rollback) are queued, pausing and archived.
+#: errors. Lossy (not recoverable from the phase columns alone) are queued, pausing and
+#: archived.
 DEFAULT_MAPPING: Final = LegacyMapping(
     types=PLAN_MAPPING.types,
     statuses={

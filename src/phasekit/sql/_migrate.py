@@ -70,7 +70,8 @@ def migration_sql(
     """Return the migration script from the legacy columns to the phase columns.
 
     ``dialect`` is ``"postgresql"`` or ``"sqlite"``; ``table`` one identifier or
-    ``schema.identifier`` and must have an ``id`` key. On PostgreSQL ``batch_size``
+    ``schema.identifier``, in lower case (the SQL quotes it), and must have an ``id``
+    key. On PostgreSQL ``batch_size``
     makes the backfill update that many rows per transaction, keyed by ``id`` (run it
     outside a transaction block, in autocommit mode), so locks stay short.
 

@@ -9,6 +9,7 @@ mapping's own vocabulary (quoted here as string literals).
 from __future__ import annotations
 
 import re
+import textwrap
 from typing import Final, Literal
 
 import attrs
@@ -51,9 +52,10 @@ class MigrationStep:
 
     When ``guard`` is set, it is a query returning a single integer: run the statements
     only if it is not 0. (SQLite has no ``IF NOT EXISTS`` for columns, so a rollback
-    that must work whether or not ``contract`` ran needs it.) When ``in_transaction``
-    is false the step commits as it goes (the batched backfill) and must be run in
-    autocommit mode, outside a transaction block.
+    that must work whether or not ``contract`` ran needs it; plain SQL text cannot
+    check it, see :meth:`MigrationScript.to_sql`.) When ``in_transaction`` is false the
+    step commits as it goes (the batched backfill) and must be run in autocommit mode,
+    outside a transaction block.
     """
 
     name: str
@@ -61,6 +63,25 @@ class MigrationStep:
     description: str = ""
     guard: str | None = None
     in_transaction: bool = True
+
+
+#: How to run a printed script so that it stops at its first error, per dialect.
+_HOW_TO_RUN: Final[dict[Dialect, str]] = {
+    "postgresql": "Run it so that it stops at its first error: psql -v ON_ERROR_STOP=1 -f FILE. "
+    "Without it, psql goes on with the next step after one fails.",
+    "sqlite": "Run it so that it stops at its first error: sqlite3 -bail DATABASE < FILE, or "
+    "Python's sqlite3 executescript. Without -bail, sqlite3 goes on after an error, even "
+    "within a step: a refused contract would still drop the legacy columns (the backup keeps "
+    "their values), and a rollback that could not restore them would still drop the backup.",
+}
+
+_GUARDED = (
+    "NOT RUNNABLE AS PRINTED in every situation: a step marked 'guard' must run only when its "
+    "guard query returns non-zero, which plain SQL cannot check (SQLite has no ADD COLUMN IF "
+    "NOT EXISTS). Run it with a program that honours the guards, or print the rollback for "
+    "your situation: rollback_sql(..., contracted=True or False), or phasekit sql rollback "
+    "--contracted or --no-contracted."
+)
 
 
 @attrs.frozen
@@ -80,19 +101,46 @@ class MigrationScript:
         raise InvalidValue(f"no step {name!r}; steps are {names}", field="name", value=name)
 
     def to_sql(self) -> str:
-        """Return the whole script as text, each step under a comment naming it."""
-        parts = []
+        """Return the whole script as text to run as printed, each step under its name.
+
+        A header says how to run it: so that it stops at its first error, since contract
+        refuses by failing. Each step runs between ``BEGIN`` and ``COMMIT``, so a failed
+        step changes nothing (even where the client goes on after an error, PostgreSQL
+        ignores the rest of a failed transaction), except a step marked for autocommit
+        mode. A script with a guarded step cannot run as printed in every situation, as
+        plain SQL cannot skip a step on a query's answer: the header then says so.
+        """
+        steps = f"{len(self.steps)} step{'' if len(self.steps) == 1 else 's'}"
+        everywhere = all(step.in_transaction for step in self.steps)
+        header = [
+            f"phasekit {self.dialect} script for table {self.table}: {steps}, each between "
+            "BEGIN and COMMIT" + ("." if everywhere else " unless marked autocommit."),
+            _HOW_TO_RUN[self.dialect],
+        ]
+        if any(step.guard for step in self.steps):
+            header.append(_GUARDED)
+        parts = [f"-- {line}" for paragraph in header for line in _wrap(paragraph)]
+        parts.append("")
         for step in self.steps:
             parts.append(f"-- step: {step.name}")
             if step.description:
-                parts.append(f"-- {step.description}")
+                parts.extend(f"-- {line}" for line in _wrap(step.description))
             if step.guard:
-                parts.append(f"-- run only when this returns non-zero: {step.guard}")
-            if not step.in_transaction:
-                parts.append("-- run in autocommit mode, outside a transaction block")
-            parts.extend(f"{statement};" for statement in step.statements)
+                parts.append("-- guard: run this step only when this returns non-zero:")
+                parts.append(f"-- {step.guard}")
+            statements = [f"{statement};" for statement in step.statements]
+            if step.in_transaction:
+                statements = ["BEGIN;", *statements, "COMMIT;"]
+            else:
+                parts.append("-- autocommit: run it outside a transaction block")
+            parts.extend(statements)
             parts.append("")
         return "\n".join(parts)
+
+
+def _wrap(paragraph: str) -> list[str]:
+    """Return ``paragraph`` as lines of comment text, an option never cut at a hyphen."""
+    return textwrap.wrap(paragraph, 90, break_on_hyphens=False, break_long_words=False)
 
 
 def _quote(name: str) -> str:
@@ -169,6 +217,17 @@ def _check_table(table: object) -> tuple[str, ...]:
             "table must be an identifier or schema.identifier, each part matching "
             f"[A-Za-z_][A-Za-z0-9_]* and at most {_MAX_IDENTIFIER} characters; "
             f"got {shown(table)}",
+            field="table",
+            value=table,
+        )
+    assert isinstance(table, str)  # the parts were checked
+    if table != table.lower():
+        # Quoted, "Campaigns" is not the table `CREATE TABLE Campaigns` made: PostgreSQL
+        # folds unquoted names to lower case. Refusing is clearer than guessing.
+        raise InvalidValue(
+            "table must be lower case: the SQL quotes the name, and a table created "
+            f"unquoted is lower case in PostgreSQL; got {shown(table)}: write "
+            f"{shown(table.lower())}",
             field="table",
             value=table,
         )
