@@ -21,10 +21,11 @@ advanced report wins, so the redone shard's reports change nothing until they pa
 already reported), offers the campaign's messages to a ``ProgressThrottle`` (what it lets
 through is what clients would get), and draws a progress bar on stderr beside the naive sum:
 adding up what each task attempt reports, as a per-task progress counter does, which counts
-the redone domains twice. The last two lines on stdout sum it up::
+the redone domains twice. The last line on stdout sums it up (one line, longer than the
+others, so that a script can read it whole)::
 
-    processed 2,000,000 of 2,000,000 domains exactly; progress never decreased;
-    <n> frames to clients; <k> shard reports; worker killed: yes, <r> shards redelivered
+    processed 2,000,000 of 2,000,000 domains exactly; progress never decreased; <n> frames to
+    clients; <k> shard reports; worker killed: yes, <r> shards redelivered
 
 Run it with ``make demo``, or ``python examples/celery_campaign.py --kill-worker`` with
 ``PHASEKIT_REDIS_URL`` set (in a clone, ``pip install -e '.[examples]'`` brings Celery and
@@ -618,7 +619,7 @@ def summarize(
     last_line = (
         f"processed {progress.processed:,} of {progress.total:,} domains "
         f"{'exactly' if exact else 'NOT EXACTLY'}; "
-        f"progress {'never decreased' if monotone else 'DECREASED'};\n"
+        f"progress {'never decreased' if monotone else 'DECREASED'}; "
         f"{tally.frames:,} frames to clients; {tally.reports:,} shard reports; "
         f"worker killed: {'yes' if killed else 'no'}, {len(redone):,} shards redelivered"
     )
