@@ -379,6 +379,29 @@ def test_rows_are_numbered_within_each_call_even_when_a_report_is_shared() -> No
     assert report.rows == 3
 
 
+def test_a_call_counts_into_the_report_while_it_runs_and_after_it_ends() -> None:
+    report = MappingReport()
+    rows = [
+        ("dns_validation", "running", 1.0),
+        ("domain_generation", "queued", None),
+        ("dns_validation", "running", 7),
+        ("http_keyword_validation", "failed", 2.0),
+    ]
+    other = map_legacy_rows(rows, report=report)
+    assert next(other) == (P.DNS_VALIDATION, S.RUNNING, 1.0)
+    mapped = map_legacy_rows([*rows, ("dns_validation", "running", 101)], report=report)
+    assert len(list(itertools.islice(mapped, 4))) == 4
+    assert next(other) == (P.DOMAIN_GENERATION, S.PENDING, 0.0)
+    with pytest.raises(MappingError, match="in row 4") as caught:
+        next(mapped)
+    assert caught.value.row == 4
+    counts = (report.rows, report.null_progress, report.status_counts)
+    assert counts == (6, 2, {"running": 3, "queued": 2, "failed": 1})
+    del other  # dropped half-way: what it counted stays counted, once
+    assert (report.rows, report.null_progress, report.status_counts) == counts
+    assert report._tallies == []
+
+
 def test_the_report_hands_out_one_counter_per_pair() -> None:
     report = MappingReport()
     report.bind(DEFAULT_MAPPING)
