@@ -115,13 +115,19 @@ percentages = st.one_of(
 
 
 @st.composite
+def counts_within(draw: st.DrawFn, total: int) -> tuple[int, int, int]:
+    """``(processed, successful, failed)`` with ``successful + failed <= processed <= total``."""
+    processed = draw(st.integers(0, total))
+    successful = draw(st.integers(0, processed))
+    return processed, successful, draw(st.integers(0, processed - successful))
+
+
+@st.composite
 def progress_messages(
     draw: st.DrawFn, campaign_id: st.SearchStrategy[uuid.UUID] = campaign_ids
 ) -> ProgressMessage:
     total = draw(counts)
-    processed = draw(st.integers(0, total))
-    successful = draw(st.integers(0, processed))
-    failed = draw(st.integers(0, processed - successful))
+    processed, successful, failed = draw(counts_within(total))
     return ProgressMessage(
         draw(campaign_id),
         draw(phases),
@@ -160,9 +166,7 @@ def shard_reports(
     draw: st.DrawFn, campaign_id: st.SearchStrategy[uuid.UUID] = campaign_ids
 ) -> ShardReport:
     shard_total = draw(counts)
-    processed = draw(st.integers(0, shard_total))
-    successful = draw(st.integers(0, processed))
-    failed = draw(st.integers(0, processed - successful))
+    processed, successful, failed = draw(counts_within(shard_total))
     shard = draw(st.one_of(st.integers(0, 100), st.integers(0, MAX_SHARD)))
     return ShardReport(
         draw(campaign_id), draw(phases), shard, shard_total, processed, successful, failed

@@ -46,6 +46,7 @@ __all__ = [
     "EXAMPLE_PROGRESS",
     "EXAMPLE_SHARD_REPORT",
     "EXAMPLE_TRANSITION",
+    "INTEGER_MAXIMUM",
     "MAX_SHARD",
     "PHASE_BY_CODE",
     "PHASE_CODES",
@@ -106,6 +107,12 @@ FieldKind = Literal["uuid", "phase", "status", "percent", "count", "shard", "tim
 
 #: Highest shard number: shards are numbered 0..2**31-1, a signed 32-bit int everywhere.
 MAX_SHARD: Final = 2**31 - 1
+
+#: The largest value of each integer field kind (the smallest is 0): the one place the
+#: decoders and the JSON Schema read an int field's range from.
+INTEGER_MAXIMUM: Final[Mapping[FieldKind, int]] = MappingProxyType(
+    {"count": MAX_INTEGER, "shard": MAX_SHARD, "timestamp": MAX_TIMESTAMP_MS}
+)
 
 
 @attrs.frozen

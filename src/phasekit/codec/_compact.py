@@ -26,6 +26,7 @@ from phasekit._checks import (
 from phasekit._ids import cached_text, cached_uuid, parse_uuid, uuid_text
 from phasekit._messages import (
     BATCH_TAG,
+    INTEGER_MAXIMUM,
     MAX_SHARD,
     PHASE_BY_CODE,
     PHASE_CODES,
@@ -249,7 +250,7 @@ def _wire_value(field: WireField, value: object, position: int, kind_name: str) 
         if type(value) is str and value.strip() == value:
             return value
         raise DecodeError(f"{where} must be a stripped string; got {shown(value)}")
-    maximum = {"timestamp": MAX_TIMESTAMP_MS, "shard": MAX_SHARD}.get(field.kind, MAX_INTEGER)
+    maximum = INTEGER_MAXIMUM[field.kind]
     if type(value) is int and 0 <= value <= maximum:
         return value
     raise DecodeError(f"{where} must be an int in 0..{maximum}; got {shown(value)}")

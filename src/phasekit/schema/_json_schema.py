@@ -15,6 +15,7 @@ from typing import Any, Final, TypeAlias, assert_never
 
 from phasekit import codec
 from phasekit._checks import MAX_PROGRESS, MAX_REASON_LENGTH
+from phasekit._messages import INTEGER_MAXIMUM
 from phasekit._model import Event, Phase, PhaseStatus
 
 __all__ = [
@@ -90,12 +91,8 @@ def _field(field: codec.WireField, ref: Ref, *, compact: bool) -> Schema:
         )
     elif field.kind == "percent":
         described = percent_schema()
-    elif field.kind == "count":
-        described = {"type": "integer", "minimum": 0, "maximum": codec.MAX_INTEGER}
-    elif field.kind == "shard":
-        described = {"type": "integer", "minimum": 0, "maximum": codec.MAX_SHARD}
-    elif field.kind == "timestamp":
-        described = {"type": "integer", "minimum": 0, "maximum": codec.MAX_TIMESTAMP_MS}
+    elif field.kind == "count" or field.kind == "shard" or field.kind == "timestamp":
+        described = {"type": "integer", "minimum": 0, "maximum": INTEGER_MAXIMUM[field.kind]}
     elif field.kind == "reason":
         described = _reason()
     else:  # pragma: no cover - a new kind in the tables must be described here first
