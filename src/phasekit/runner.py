@@ -48,6 +48,7 @@ __all__ = [
     "MigrationStatus",
     "MissingDriver",
     "Progress",
+    "Retrying",
     "StepDone",
     "VerifyFailed",
     "migrate",
@@ -68,6 +69,7 @@ MIGRATE_STEPS: Final = (
 _SQLITE_STEPS: Final = ("preflight", "expand", "backfill", "verify", "contract")
 _LOCK_NOT_AVAILABLE: Final = "55P03"
 _RETRIES: Final = 30
+_LOCK_WAIT_SECONDS: Final = 30.0
 
 
 class MissingDriver(PhasekitError):
@@ -98,6 +100,15 @@ class Progress:
     done: int
     total: int
     seconds: float
+
+
+@attrs.frozen
+class Retrying:
+    """A step hit ``lock_timeout``: another transaction held the table; it runs again."""
+
+    step: str
+    attempt: int
+    wait_seconds: float
 
 
 @attrs.frozen
@@ -289,18 +300,22 @@ class _PostgresRun:
     def __enter__(self) -> _PostgresRun:
         import psycopg
 
+        # A runner killed mid-statement leaves its server session running that statement
+        # (and holding the lock) until the server notices: wait a while for it.
+        deadline = time.monotonic() + _LOCK_WAIT_SECONDS
         try:
-            got = self.connection.execute(
+            while not self._query(
                 "SELECT pg_try_advisory_lock(hashtext('phasekit ' || %s))", (self.script.table,)
-            ).fetchone()
+            )[0][0]:
+                if time.monotonic() > deadline:
+                    self.connection.close()
+                    raise DatabaseError(
+                        f"another phasekit migrate or rollback is running on {self.script.table}"
+                    )
+                time.sleep(0.2)
         except psycopg.Error as error:
             self.connection.close()
             raise DatabaseError(_one_line(error)) from None
-        if not got or not got[0]:
-            self.connection.close()
-            raise DatabaseError(
-                f"another phasekit migrate or rollback is running on {self.script.table}"
-            )
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -407,7 +422,9 @@ class _PostgresRun:
                 if attempt == _RETRIES - 1:
                     raise
                 # Full jitter: waiting runners do not retry in step with one another.
-                time.sleep(random.uniform(0, min(5.0, 0.05 * 2**attempt)))
+                wait = random.uniform(0, min(5.0, 0.05 * 2**attempt))
+                self.report(Retrying(step.name, attempt + 1, wait))
+                time.sleep(wait)
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _statements(self, step: MigrationStep) -> list[list[tuple[object, ...]]]:
