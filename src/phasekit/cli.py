@@ -109,17 +109,37 @@ def build_parser() -> argparse.ArgumentParser:
             help="the table: NAME or SCHEMA.NAME, lower case (default: campaigns)",
         )
         script.set_defaults(command_parser=script)
+    for script in (migrate, rollback):
+        script.add_argument(
+            "--mapping",
+            choices=sorted(MAPPINGS),
+            help="how legacy values map to phases and statuses (default: default); for a "
+            "rollback, PostgreSQL only: to_legacy of the rows the new version changed",
+        )
+        script.add_argument(
+            "--batch-size",
+            type=int,
+            metavar="N",
+            help="PostgreSQL only: rows per batch of a keyset walk, each its own transaction "
+            "(default: 10000)",
+        )
+        for option, default, what in (
+            ("--lock-timeout-ms", 200, "how long a DDL statement waits for its lock"),
+            ("--statement-timeout-ms", 60_000, "how long a statement blocking writes may run"),
+        ):
+            script.add_argument(
+                option,
+                type=int,
+                default=default,
+                metavar="MS",
+                help=f"PostgreSQL only: {what} (default: {default})",
+            )
     migrate.add_argument(
-        "--mapping",
-        choices=sorted(MAPPINGS),
-        default="default",
-        help="how legacy values map to phases and statuses (default: default)",
-    )
-    migrate.add_argument(
-        "--batch-size",
-        type=int,
-        metavar="N",
-        help="PostgreSQL only: backfill N rows per transaction (run it in autocommit mode)",
+        "--index-columns",
+        default="",
+        metavar="COLUMNS",
+        help="PostgreSQL only: comma-separated columns appended to the phase index "
+        "(current_phase, phase_status, ...), e.g. created_at",
     )
     rollback.add_argument(
         "--contracted",
@@ -128,9 +148,6 @@ def build_parser() -> argparse.ArgumentParser:
         "which cannot add a column only if it is missing, so its rollback differs; "
         "PostgreSQL's rollback is the same either way",
     )
-    # Migrate-only options, refused with a reason rather than an "unrecognized argument".
-    for option in ("--mapping", "--batch-size"):
-        rollback.add_argument(option, help=argparse.SUPPRESS)
 
     diagram = commands.add_parser(
         "diagram",
@@ -287,13 +304,15 @@ def _usage_error(arguments: argparse.Namespace) -> str | None:
     if arguments.command != "sql":
         return None
     if arguments.script == "rollback":
-        if arguments.mapping is not None:
+        if arguments.mapping is not None and arguments.dialect == "sqlite":
             return (
-                "--mapping is only for 'phasekit sql migrate': the rollback restores the "
+                "--mapping is only for --dialect postgresql: SQLite's rollback restores the "
                 "legacy values from the backup, whatever the mapping"
             )
-        if arguments.batch_size is not None:
-            return "--batch-size is only for 'phasekit sql migrate'"
+        if arguments.batch_size is not None and arguments.dialect == "sqlite":
+            return "--batch-size is only for --dialect postgresql"
+        if arguments.batch_size is not None and arguments.batch_size < 1:
+            return f"--batch-size must be an int >= 1; got {arguments.batch_size}"
         if arguments.dialect == "sqlite" and arguments.contracted is None:
             return (
                 "--dialect sqlite needs --contracted (contract ran: campaign_type is gone) or "
@@ -313,16 +332,31 @@ def _run(arguments: argparse.Namespace) -> str:
     if arguments.command == "schema":
         return schema_text(arguments.format)
     if arguments.command == "sql":
+        mapping = MAPPINGS[arguments.mapping or "default"]
+        timeouts = {}
+        if arguments.dialect == "postgresql":
+            timeouts = {
+                "lock_timeout_ms": arguments.lock_timeout_ms,
+                "statement_timeout_ms": arguments.statement_timeout_ms,
+            }
         if arguments.script == "migrate":
+            columns = tuple(c.strip() for c in arguments.index_columns.split(",") if c.strip())
             script = migration_sql(
                 arguments.dialect,
-                mapping=MAPPINGS[arguments.mapping],
+                mapping=mapping,
                 table=arguments.table,
                 batch_size=arguments.batch_size,
+                index_columns=columns,
+                **timeouts,
             )
         else:
             script = rollback_sql(
-                arguments.dialect, table=arguments.table, contracted=arguments.contracted
+                arguments.dialect,
+                table=arguments.table,
+                contracted=arguments.contracted,
+                mapping=mapping,
+                batch_size=arguments.batch_size,
+                **timeouts,
             )
         return script.to_sql()
     if arguments.command == "diagram":
