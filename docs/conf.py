@@ -6,7 +6,12 @@ Every table and diagram about the lifecycle is generated from the code at build 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import Any
+
+import attrs
+from sphinx.application import Sphinx
 
 import phasekit
 from phasekit import STATUS_RULES, Event, Phase, PhaseState, PhaseStatus
@@ -48,6 +53,35 @@ doctest_global_setup = "\n".join(
 )
 
 GENERATED = Path(__file__).parent / "_generated"
+
+# attrs writes its generated __init__'s defaults as ``attr_dict['name'].default``, which
+# autodoc_preserve_defaults shows verbatim; show each field's real default instead.
+_ATTRS_DEFAULT = re.compile(r"attr_dict\['(\w+)'\]\.default")
+
+
+def _attrs_defaults(
+    app: Sphinx,
+    what: str,
+    name: str,
+    obj: object,
+    options: object,
+    signature: str | None,
+    return_annotation: str | None,
+) -> tuple[str | None, str | None] | None:
+    if signature is None or not (isinstance(obj, type) and attrs.has(obj)):
+        return None
+    fields = attrs.fields_dict(obj)
+
+    def real_default(match: re.Match[str]) -> str:
+        return repr(fields[match.group(1)].default)
+
+    return _ATTRS_DEFAULT.sub(real_default, signature), return_annotation
+
+
+def setup(app: Sphinx) -> dict[str, Any]:
+    """Register the hooks above."""
+    app.connect("autodoc-process-signature", _attrs_defaults)
+    return {"parallel_read_safe": True}
 
 
 def _lifecycle_table() -> str:
