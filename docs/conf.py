@@ -26,11 +26,9 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.napoleon",
     "sphinx.ext.doctest",
-    "sphinxcontrib.mermaid",
 ]
 source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
 myst_enable_extensions = ["colon_fence"]
-myst_fence_as_directive = ["mermaid"]
 exclude_patterns = ["_build", "_generated"]
 html_theme = "furo"
 html_title = f"phasekit {release}"
@@ -213,7 +211,9 @@ def _generate() -> None:
         "lifecycle_table.md": _lifecycle_table(),
         "terminal_states.md": _terminal_list(),
         "enums.md": _enum_table(),
-        "lifecycle.md": f"```mermaid\n{phasekit.lifecycle_mermaid()}```\n",
+        # The diagrams as SVG inlined in the page: drawn here, shown with no script.
+        "status_machine.md": f"```{{raw}} html\n{phasekit.status_machine_svg()}\n```\n",
+        "phase_chain.md": f"```{{raw}} html\n{phasekit.phase_chain_svg()}\n```\n",
         "mapping_table.md": _mapping_table(),
         **_sql_pages(),
         **_wire_tables(),
