@@ -96,7 +96,7 @@ def migration_sql(
     key.
 
     On PostgreSQL the script is online: both application versions keep writing while
-    it runs (see :mod:`phasekit.sql._postgresql`). The backfill maps ``batch_size`` rows
+    it runs (see the migration guide). The backfill maps ``batch_size`` rows
     (default 10,000) per transaction in ``id`` order, each batch with its checkpoint;
     every DDL runs under ``lock_timeout_ms`` and ``statement_timeout_ms``; the phase
     index is on ``(current_phase, phase_status, *index_columns)``, where
@@ -106,8 +106,8 @@ def migration_sql(
     >>> script = migration_sql("sqlite")
     >>> [step.name for step in script.steps]
     ['preflight', 'expand', 'backfill', 'verify', 'contract']
-    >>> [step.name for step in migration_sql("postgresql").steps][:6]
-    ['preflight', 'expand', 'backfill', 'verify', 'validate', 'index']
+    >>> [step.name for step in migration_sql("postgresql").steps][:4]
+    ['preflight', 'expand', 'backfill', 'verify']
     """
     target = script_target(dialect, table)
     check_instance(mapping, LegacyMapping, "mapping")
