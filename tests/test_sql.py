@@ -429,9 +429,14 @@ def test_bad_batch_size_and_mapping_are_refused() -> None:
 def test_script_text_names_every_step() -> None:
     script = migration_sql("postgresql", batch_size=1000)
     text = script.to_sql()
-    for name in ("preflight", "expand", "backfill", "verify", "contract"):
-        assert f"-- step: {name}" in text
-    assert "-- autocommit: run it outside a transaction block\nDO $phasekit$" in text
+    for step in script.steps:
+        assert f"-- step: {step.name}" in text
+    assert (
+        "-- repeat: run the last statement again and again, each run in its own transaction "
+        "(autocommit), until it reports 0 rows\n-- autocommit: run it outside a transaction "
+        "block\nSET lock_timeout = '200ms';" in text
+    )
+    assert "-- generates: run each statement the last query returns" in text
     assert "psql -v ON_ERROR_STOP=1" in text
     assert "sqlite3 -bail" in migration_sql("sqlite").to_sql()
     with pytest.raises(InvalidValue, match="no step 'nope'"):
