@@ -412,6 +412,33 @@ def test_killed_at_random_points_of_the_backfill_the_rerun_equals_an_uninterrupt
         connection.execute(f"DROP TABLE {table}, {table}_phasekit_state, {table}_writes CASCADE")
 
 
+def test_ctrl_c_stops_in_one_line_and_the_same_command_goes_on(
+    dsn: str, connection: psycopg.Connection[tuple[Any, ...]]
+) -> None:
+    create_table(connection)
+    arguments = ["migrate", "--dsn", dsn, "--batch-size", "20", "--pause-ms", "20"]
+    process = run_cli(*arguments)
+    deadline = time.monotonic() + 120
+    while runner.migration_status(dsn).backfill_rows < 200 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert err.splitlines()[-1] == (
+        "phasekit migrate: interrupted; what was committed stays: run the same command "
+        "again to go on"
+    )
+    assert "Traceback" not in err
+    stopped = runner.migration_status(dsn)
+    assert 200 <= stopped.backfill_rows < ROWS
+    again = run_cli(*arguments[:-2])
+    out, err = again.communicate(timeout=600)
+    assert again.returncode == 0, err
+    assert "expand: done before, skipped" in out
+    assert runner.migration_status(dsn).backfill_rows == ROWS
+    runner.rollback(dsn)
+
+
 def test_a_ddl_waiting_for_its_lock_gives_up_and_retries(
     dsn: str, connection: psycopg.Connection[tuple[Any, ...]]
 ) -> None:
