@@ -198,8 +198,8 @@ export const SHARD_REPORT_FIELDS: readonly WireField<Exclude<keyof ShardReport, 
   { name: "failed", key: "failed", kind: "count" },
 ];
 
-// The hand-written part of phasekit's TypeScript module: the lifecycle functions and the
-// compact-frame decoder. Every table, code and limit they read comes from the generated
+// The hand-written part of phasekit's TypeScript module: the lifecycle functions, the
+// compact-frame decoder and the client's ProgressView. Every table, code and limit they read comes from the generated
 // part, which this file imports when it stands alone (as phasekit's tests compile it);
 // `phasekit schema --format typescript` writes both parts as one module, without the import.
 /** Where a campaign is: its phase, that phase's status, its progress (0..MAX_PROGRESS). */

@@ -1,5 +1,5 @@
-// The hand-written part of phasekit's TypeScript module: the lifecycle functions and the
-// compact-frame decoder. Every table, code and limit they read comes from the generated
+// The hand-written part of phasekit's TypeScript module: the lifecycle functions, the
+// compact-frame decoder and the client's ProgressView. Every table, code and limit they read comes from the generated
 // part, which this file imports when it stands alone (as phasekit's tests compile it);
 // `phasekit schema --format typescript` writes both parts as one module, without the import.
 import {
