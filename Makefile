@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 SRC := src tests examples benchmarks fuzz docs/conf.py
 
-.PHONY: help test lint typecheck pytest typescript docs demo bench generate clean
+.PHONY: help test lint typecheck pytest typescript ts-package docs demo bench generate clean
 
 help:
 	@echo "make demo   run the examples (the main job)"
@@ -14,6 +14,7 @@ help:
 	@echo "make bench  run the benchmarks against phasekit's peers"
 	@echo "make docs   build the HTML docs with warnings as errors"
 	@echo "make generate  rewrite generated/ (JSON Schema, OpenAPI, TypeScript)"
+	@echo "make ts-package  the npm package of generated/phasekit.ts, as ts/phasekit-VERSION.tgz"
 
 # The virtual environment is rebuilt when pyproject.toml changes.
 $(VENV)/.installed-dev: pyproject.toml
@@ -42,6 +43,11 @@ typescript:
 	elif command -v npm >/dev/null; then cd ts && npm ci --no-audit --no-fund --loglevel=error; \
 	else echo "make test: npm not found; the TypeScript checks need Node.js and npm" \
 	  "(Debian: apt-get install nodejs npm)" >&2; exit 1; fi
+
+# The npm package a frontend installs: generated/phasekit.ts compiled to ts/dist/ (an ES
+# module and its declarations) and packed as ts/phasekit-VERSION.tgz.
+ts-package: typescript
+	cd ts && npm pack --loglevel=error
 
 # The tests run against a throwaway PostgreSQL server and a throwaway Redis server that
 # .ci/with-postgres.sh and .ci/with-redis.sh start and stop (PHASEKIT_TEST_POSTGRES_DSN and
