@@ -284,15 +284,21 @@ def expand(online: Online) -> MigrationStep:
 
 
 def backfill(online: Online) -> MigrationStep:
-    """One keyset batch and its checkpoint in one statement, repeated until it reports 0."""
+    """One keyset batch and its checkpoint in one statement, repeated until it reports 0.
+
+    The batch is the next ``batch_size + 1`` ids from the checkpoint, by the primary key
+    (an index scan that stops there), and only then cut at the walk's last id: with both
+    bounds in the scan, the planner, which cannot see their values, may read every row
+    left in the range for each batch.
+    """
     names, mapping, size = online.target.names, online.mapping, online.batch_size
     t, state = names.table, names.state
     phase, status, progress = _mapped("c", mapping)
     statement = (
         "WITH batch AS (SELECT id, row_number() OVER (ORDER BY id) AS position FROM "
         f"(SELECT id FROM {t} WHERE id >= (SELECT backfill_next_id FROM {state}) "
-        f"AND id <= (SELECT backfill_end_id FROM {state}) ORDER BY id LIMIT {size + 1}) "
-        "AS next_rows), "
+        f"ORDER BY id LIMIT {size + 1}) AS next_rows "
+        f"WHERE id <= (SELECT backfill_end_id FROM {state})), "
         f"checkpoint AS (UPDATE {state} SET "
         f"backfill_next_id = (SELECT id FROM batch WHERE position = {size + 1}), "
         f"backfill_rows = backfill_rows + (SELECT COUNT(*) FROM batch WHERE position <= {size}), "
@@ -465,8 +471,8 @@ def contract_backup(online: Online) -> MigrationStep:
     statement = (
         "WITH batch AS (SELECT id, row_number() OVER (ORDER BY id) AS position FROM "
         f"(SELECT id FROM {t} WHERE id >= (SELECT backup_next_id FROM {state}) "
-        f"AND id <= (SELECT backup_end_id FROM {state}) ORDER BY id LIMIT {size + 1}) "
-        "AS next_rows), "
+        f"ORDER BY id LIMIT {size + 1}) AS next_rows "
+        f"WHERE id <= (SELECT backup_end_id FROM {state})), "
         f"copied AS (INSERT INTO {names.backup} ({columns}) "
         f"SELECT {', '.join(f'c.{column}' for column in BACKUP_COLUMNS)} FROM {t} AS c "
         f"JOIN batch ON batch.id = c.id AND batch.position <= {size} "
@@ -591,8 +597,8 @@ def restore(online: Online) -> MigrationStep:
     statement = (
         "WITH batch AS (SELECT id, row_number() OVER (ORDER BY id) AS position FROM "
         f"(SELECT id FROM {t} WHERE id >= (SELECT restore_next_id FROM {state}) "
-        f"AND id <= (SELECT restore_end_id FROM {state}) ORDER BY id LIMIT {size + 1}) "
-        "AS next_rows), "
+        f"ORDER BY id LIMIT {size + 1}) AS next_rows "
+        f"WHERE id <= (SELECT restore_end_id FROM {state})), "
         f"filled AS (UPDATE {t} AS c SET "
         f"campaign_type = CASE WHEN {unchanged} THEN b.campaign_type "
         f"ELSE {legacy_type_case('c.current_phase', mapping)} END, "
