@@ -77,12 +77,22 @@ demo: $(VENV)/.installed-dev
 	@echo "== Celery + Redis: many workers, one exact progress, a worker killed mid-shard =="
 	.ci/with-redis.sh $(PY) examples/celery_campaign.py --kill-worker
 
+# The online migration benchmark migrates a PostgreSQL table of BENCH_MIGRATION_ROWS legacy
+# rows (10,000,000 by default, about 1.5 GB and the better part of an hour on 2 cores) under
+# a live old-version writer, on PHASEKIT_BENCH_POSTGRES_DSN, PHASEKIT_TEST_POSTGRES_DSN or a
+# throwaway server it starts and stops. Smaller: make bench BENCH_MIGRATION_ROWS=1000000.
+# BENCH_MIGRATION_ARGS passes more options, e.g. BENCH_MIGRATION_ARGS='--compare-rows
+# 1000000 --markdown /tmp/online.md' (see bench_online_migration.py --help).
+BENCH_MIGRATION_ROWS ?= 10000000
+BENCH_MIGRATION_ARGS ?=
 bench: $(VENV)/.installed-bench
 	cd benchmarks && ../$(PY) bench_lifecycle.py
 	cd benchmarks && ../$(PY) bench_mapping.py
 	cd benchmarks && ../$(PY) bench_codec.py
 	cd benchmarks && ../$(PY) bench_traffic.py
 	cd benchmarks && ../$(PY) bench_shards.py
+	cd benchmarks && ../$(PY) bench_online_migration.py --rows $(BENCH_MIGRATION_ROWS) \
+	  $(BENCH_MIGRATION_ARGS)
 
 GENERATED := generated/phasekit.schema.json generated/openapi.json generated/phasekit.ts
 
