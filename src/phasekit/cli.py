@@ -423,9 +423,14 @@ class _ProgressPrinter:
             sys.stderr.write("\n")
             self.bar_shown = False
         if isinstance(event, Retrying):
+            cancelled = (
+                f"; cancelled {event.cancelled_autovacuum} autovacuum on the table"
+                if event.cancelled_autovacuum
+                else ""
+            )
             sys.stderr.write(
-                f"{event.step}: the table is locked by another transaction (lock_timeout); "
-                f"retry {event.attempt} in {event.wait_seconds:.2f} s\n"
+                f"{event.step}: the table is locked by another transaction (lock_timeout)"
+                f"{cancelled}; retry {event.attempt} in {event.wait_seconds:.2f} s\n"
             )
         elif isinstance(event, StepDone):
             if event.skipped:

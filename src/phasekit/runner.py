@@ -109,6 +109,7 @@ class Retrying:
     step: str
     attempt: int
     wait_seconds: float
+    cancelled_autovacuum: int = 0
 
 
 @attrs.frozen
@@ -423,9 +424,35 @@ class _PostgresRun:
                     raise
                 # Full jitter: waiting runners do not retry in step with one another.
                 wait = random.uniform(0, min(5.0, 0.05 * 2**attempt))
-                self.report(Retrying(step.name, attempt + 1, wait))
+                cancelled = self._cancel_autovacuum()
+                self.report(Retrying(step.name, attempt + 1, wait, cancelled))
                 time.sleep(wait)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _cancel_autovacuum(self) -> int:
+        """Cancel autovacuum on the table, as PostgreSQL itself would; return how many.
+
+        Right after a big backfill autovacuum is the likely holder of the lock a DDL
+        waits for, and PostgreSQL cancels it only after ``deadlock_timeout`` (1 s), which a
+        short ``lock_timeout`` never reaches. Cancelling an autovacuum (not one that
+        prevents wraparound) is what PostgreSQL does for any waiting DDL; it runs again
+        later. It needs the right to signal it (a superuser in PostgreSQL 15); without it
+        the runner goes on retrying.
+        """
+        import psycopg
+
+        try:
+            rows = self._query(
+                "SELECT pg_cancel_backend(pid) FROM pg_stat_activity "
+                "WHERE backend_type = 'autovacuum worker' "
+                "AND query NOT LIKE '%%to prevent wraparound%%' "
+                "AND pid = ANY (SELECT pid FROM pg_locks "
+                "WHERE relation = CAST(%s AS regclass))",
+                (self.names.table,),
+            )
+        except psycopg.Error:
+            return 0
+        return sum(1 for (done,) in rows if done)
 
     def _statements(self, step: MigrationStep) -> list[list[tuple[object, ...]]]:
         results = []
