@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from collections.abc import Iterator
 from typing import Any
 
 import psycopg
-import pytest
 
 from phasekit import MigrationScript, MigrationStep
+from tests.servers import server_address
 
 DSN_VARIABLE = "PHASEKIT_TEST_POSTGRES_DSN"
 SKIP_VARIABLE = "PHASEKIT_SKIP_POSTGRES"
@@ -80,14 +79,12 @@ def run(connection: Any, script: MigrationScript, *names: str) -> dict[str, list
 
 def postgres_dsn() -> str:
     """Return the test server's DSN; without one, fail, unless the run opted out."""
-    dsn = os.environ.get(DSN_VARIABLE)
-    if dsn:
-        return dsn
-    if os.environ.get(SKIP_VARIABLE) == "1":
-        pytest.skip(f"PostgreSQL tests skipped: {SKIP_VARIABLE}=1 was set")
-    pytest.fail(
+    return server_address(
+        DSN_VARIABLE,
+        SKIP_VARIABLE,
+        "PostgreSQL tests",
         f"no PostgreSQL server: run `make test`, which starts one, or set {DSN_VARIABLE} "
-        f"to a server of yours (or {SKIP_VARIABLE}=1 to skip these tests)"
+        f"to a server of yours (or {SKIP_VARIABLE}=1 to skip these tests)",
     )
 
 

@@ -16,7 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
+from tests.servers import server_address
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "celery_campaign.py"
 REDIS_VARIABLE = "PHASEKIT_REDIS_URL"
@@ -33,15 +33,13 @@ LAST_LINE = re.compile(
 
 def redis_url() -> str:
     """Return the test server's URL; without one, fail, unless the run opted out."""
-    url = os.environ.get(REDIS_VARIABLE)
-    if url:
-        return url
-    if os.environ.get(SKIP_VARIABLE) == "1":
-        pytest.skip(f"Redis test skipped: {SKIP_VARIABLE}=1 was set")
-    pytest.fail(
+    return server_address(
+        REDIS_VARIABLE,
+        SKIP_VARIABLE,
+        "Redis test",
         f"no Redis server: run `make test`, which starts one, or `.ci/with-redis.sh pytest "
         f"...`, or set {REDIS_VARIABLE} to a server of yours (or {SKIP_VARIABLE}=1 to skip "
-        "this test)"
+        "this test)",
     )
 
 
