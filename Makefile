@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 SRC := src tests examples benchmarks fuzz docs/conf.py
 
-.PHONY: help test lint typecheck pytest typescript docs demo bench generate clean
+.PHONY: help test lint typecheck pytest typescript ts-package docs demo bench generate clean
 
 help:
 	@echo "make demo   run the examples (the main job)"
@@ -14,6 +14,7 @@ help:
 	@echo "make bench  run the benchmarks against phasekit's peers"
 	@echo "make docs   build the HTML docs with warnings as errors"
 	@echo "make generate  rewrite generated/ (JSON Schema, OpenAPI, TypeScript)"
+	@echo "make ts-package  the npm package of generated/phasekit.ts, as ts/phasekit-VERSION.tgz"
 
 # The virtual environment is rebuilt when pyproject.toml changes.
 $(VENV)/.installed-dev: pyproject.toml
@@ -43,6 +44,11 @@ typescript:
 	else echo "make test: npm not found; the TypeScript checks need Node.js and npm" \
 	  "(Debian: apt-get install nodejs npm)" >&2; exit 1; fi
 
+# The npm package a frontend installs: generated/phasekit.ts compiled to ts/dist/ (an ES
+# module and its declarations) and packed as ts/phasekit-VERSION.tgz.
+ts-package: typescript
+	cd ts && npm pack --loglevel=error
+
 # The tests run against a throwaway PostgreSQL server and a throwaway Redis server that
 # .ci/with-postgres.sh and .ci/with-redis.sh start and stop (PHASEKIT_TEST_POSTGRES_DSN and
 # PHASEKIT_REDIS_URL: use yours; PHASEKIT_SKIP_POSTGRES=1 and PHASEKIT_SKIP_REDIS=1: skip
@@ -71,12 +77,22 @@ demo: $(VENV)/.installed-dev
 	@echo "== Celery + Redis: many workers, one exact progress, a worker killed mid-shard =="
 	.ci/with-redis.sh $(PY) examples/celery_campaign.py --kill-worker
 
+# The online migration benchmark migrates a PostgreSQL table of BENCH_MIGRATION_ROWS legacy
+# rows (10,000,000 by default, about 1.5 GB and the better part of an hour on 2 cores) under
+# a live old-version writer, on PHASEKIT_BENCH_POSTGRES_DSN, PHASEKIT_TEST_POSTGRES_DSN or a
+# throwaway server it starts and stops. Smaller: make bench BENCH_MIGRATION_ROWS=1000000.
+# BENCH_MIGRATION_ARGS passes more options, e.g. BENCH_MIGRATION_ARGS='--compare-rows
+# 1000000 --markdown /tmp/online.md' (see bench_online_migration.py --help).
+BENCH_MIGRATION_ROWS ?= 10000000
+BENCH_MIGRATION_ARGS ?=
 bench: $(VENV)/.installed-bench
 	cd benchmarks && ../$(PY) bench_lifecycle.py
 	cd benchmarks && ../$(PY) bench_mapping.py
 	cd benchmarks && ../$(PY) bench_codec.py
 	cd benchmarks && ../$(PY) bench_traffic.py
 	cd benchmarks && ../$(PY) bench_shards.py
+	cd benchmarks && ../$(PY) bench_online_migration.py --rows $(BENCH_MIGRATION_ROWS) \
+	  $(BENCH_MIGRATION_ARGS)
 
 GENERATED := generated/phasekit.schema.json generated/openapi.json generated/phasekit.ts
 

@@ -6,7 +6,12 @@ Every table and diagram about the lifecycle is generated from the code at build 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import Any
+
+import attrs
+from sphinx.application import Sphinx
 
 import phasekit
 from phasekit import STATUS_RULES, Event, Phase, PhaseState, PhaseStatus
@@ -21,11 +26,9 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.napoleon",
     "sphinx.ext.doctest",
-    "sphinxcontrib.mermaid",
 ]
 source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
 myst_enable_extensions = ["colon_fence"]
-myst_fence_as_directive = ["mermaid"]
 exclude_patterns = ["_build", "_generated"]
 html_theme = "furo"
 html_title = f"phasekit {release}"
@@ -48,6 +51,35 @@ doctest_global_setup = "\n".join(
 )
 
 GENERATED = Path(__file__).parent / "_generated"
+
+# attrs writes its generated __init__'s defaults as ``attr_dict['name'].default``, which
+# autodoc_preserve_defaults shows verbatim; show each field's real default instead.
+_ATTRS_DEFAULT = re.compile(r"attr_dict\['(\w+)'\]\.default")
+
+
+def _attrs_defaults(
+    app: Sphinx,
+    what: str,
+    name: str,
+    obj: object,
+    options: object,
+    signature: str | None,
+    return_annotation: str | None,
+) -> tuple[str | None, str | None] | None:
+    if signature is None or not (isinstance(obj, type) and attrs.has(obj)):
+        return None
+    fields = attrs.fields_dict(obj)
+
+    def real_default(match: re.Match[str]) -> str:
+        return repr(fields[match.group(1)].default)
+
+    return _ATTRS_DEFAULT.sub(real_default, signature), return_annotation
+
+
+def setup(app: Sphinx) -> dict[str, Any]:
+    """Register the hooks above."""
+    app.connect("autodoc-process-signature", _attrs_defaults)
+    return {"parallel_read_safe": True}
 
 
 def _lifecycle_table() -> str:
@@ -179,7 +211,9 @@ def _generate() -> None:
         "lifecycle_table.md": _lifecycle_table(),
         "terminal_states.md": _terminal_list(),
         "enums.md": _enum_table(),
-        "lifecycle.md": f"```mermaid\n{phasekit.lifecycle_mermaid()}```\n",
+        # The diagrams as SVG inlined in the page: drawn here, shown with no script.
+        "status_machine.md": f"```{{raw}} html\n{phasekit.status_machine_svg()}\n```\n",
+        "phase_chain.md": f"```{{raw}} html\n{phasekit.phase_chain_svg()}\n```\n",
         "mapping_table.md": _mapping_table(),
         **_sql_pages(),
         **_wire_tables(),

@@ -2,6 +2,7 @@
 
 Endpoints (the plan's three, then two that drive a campaign for the demo):
 
+- ``GET /openapi.json``: the OpenAPI document of this API.
 - ``POST /campaigns`` {name, initialPhase, configuration}: create a campaign, pending.
 - ``PUT /campaigns/{id}/transition`` {targetPhase, transitionReason}: move a completed
   phase on; a transition the lifecycle refuses is answered 409 with phasekit's message.
@@ -17,32 +18,49 @@ Endpoints (the plan's three, then two that drive a campaign for the demo):
   with the current state; transitions as compact frames too. With shards, the frames
   carry the merged campaign progress.
 
+``phasekit.schema.openapi_document()`` (``generated/openapi.json``) describes every HTTP
+endpoint, and the application reads its limits from it: the name's length and characters,
+the depth of ``configuration`` and the size of a body. Every error is one JSON shape,
+``{"error": {"status": ..., "code": ..., "message": ...}}``: 422 for a malformed request
+(not JSON, a missing or unknown key, a wrong type, an unknown event or phase), 409 for one
+the lifecycle or the campaign's state refuses, 404 and 405 for an unknown campaign, path
+or method, and 413 for a body over the size limit. No input is answered 500.
+
+Each change is saved only if the campaign is still as the request read it (its sequence
+number is the version): of two concurrent requests on one campaign, the one that saves
+second is answered 409 ``concurrent_update`` instead of overwriting the first.
+
 phasekit does the domain work; this file is only the web and storage glue. Run it with
-``uvicorn examples.web_api:app`` (the ``examples`` extra installs Starlette and uvicorn),
-or ``python examples/web_api.py`` for a scripted session through the test client.
+``uvicorn examples.web_api:app`` (the ``examples`` extra installs Starlette and uvicorn
+with its WebSocket support), or ``python examples/web_api.py`` for a scripted session
+through the test client.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
+import re
 import sqlite3
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+import orjson
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 import phasekit
 from phasekit import (
     CampaignProgress,
+    Event,
     InvalidTransition,
+    Phase,
     PhasekitError,
     PhaseState,
     PhaseStatus,
@@ -51,7 +69,25 @@ from phasekit import (
     ShardReport,
     TransitionMessage,
     codec,
+    schema,
 )
+
+# The limits, read from the OpenAPI document that describes this application.
+_DOCUMENT: Any = schema.openapi_document()
+_SCHEMAS: Any = _DOCUMENT["components"]["schemas"]
+_NAME: Any = _SCHEMAS["CreateCampaignRequest"]["properties"]["name"]
+#: The longest name, in characters, as given.
+MAX_NAME_LENGTH: int = _NAME["maxLength"]
+#: What a name must not contain: controls, bidirectional controls, the byte order mark.
+NAME_FORBIDDEN = re.compile(_NAME["not"]["pattern"])
+#: The deepest nesting of objects and arrays in ``configuration``.
+MAX_CONFIGURATION_DEPTH: int = _SCHEMAS["PhaseConfiguration"]["x-max-depth"]
+#: The largest request body read, in bytes; a longer one is answered 413.
+MAX_BODY_BYTES: int = _DOCUMENT["info"]["x-max-body-bytes"]
+#: The longest transition reason, in characters, as given.
+MAX_REASON_LENGTH: int = _SCHEMAS["TransitionRequest"]["properties"]["transitionReason"][
+    "maxLength"
+]
 
 Clock = Callable[[], int]
 #: A stored campaign: name, state, processed, total, last message sequence.
@@ -82,7 +118,7 @@ class CampaignStore:
                 (
                     str(campaign_id),
                     name,
-                    json.dumps(configuration),
+                    orjson.dumps(configuration).decode(),
                     state.phase.value,
                     state.status.value,
                     state.progress,
@@ -101,12 +137,19 @@ class CampaignStore:
         name, phase, status, progress, processed, total, sequence = row
         return name, PhaseState(phase, status, progress), processed, total, sequence
 
-    def save(self, campaign_id: uuid.UUID, state: PhaseState, processed: int, total: int) -> int:
-        """Store a new state and return the campaign's next message sequence number."""
+    def save(
+        self, campaign_id: uuid.UUID, read: int, state: PhaseState, processed: int, total: int
+    ) -> int | None:
+        """Store a new state if the campaign's sequence is still ``read`` (compare and set).
+
+        Return the campaign's next message sequence number, or None if the campaign
+        changed since it was read (the caller answers 409 and stores nothing).
+        """
         with self.connection:
-            self.connection.execute(
+            saved = self.connection.execute(
                 "UPDATE campaigns SET current_phase = ?, phase_status = ?, progress = ?, "
-                "processed = ?, total = ?, sequence = sequence + 1 WHERE id = ?",
+                "processed = ?, total = ?, sequence = sequence + 1 "
+                "WHERE id = ? AND sequence = ?",
                 (
                     state.phase.value,
                     state.status.value,
@@ -114,12 +157,17 @@ class CampaignStore:
                     processed,
                     total,
                     str(campaign_id),
+                    read,
                 ),
             )
-        (sequence,) = self.connection.execute(
+        return read + 1 if saved.rowcount == 1 else None
+
+    def version(self, campaign_id: uuid.UUID) -> int | None:
+        """The campaign's sequence number now, or None if there is no such campaign."""
+        row = self.connection.execute(
             "SELECT sequence FROM campaigns WHERE id = ?", (str(campaign_id),)
         ).fetchone()
-        return int(sequence)
+        return None if row is None else int(row[0])
 
 
 class Broadcaster:
@@ -142,8 +190,111 @@ class Broadcaster:
             queue.put_nowait(frame)
 
 
-def error(status: int, kind: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": kind, "message": message}, status_code=status)
+def error(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    """The one error shape: ``{"error": {"status": ..., "code": ..., "message": ...}}``."""
+    body = {"error": {"status": status, "code": code, "message": message}}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def conflict(campaign_id: uuid.UUID) -> JSONResponse:
+    return error(
+        409,
+        "concurrent_update",
+        f"campaign {campaign_id} changed while this request was read; read it and retry",
+    )
+
+
+def depth(value: object) -> int:
+    """How deeply objects and arrays nest in ``value`` (0 for a scalar); no recursion."""
+    deepest = 0
+    pending = [(value, 1)]
+    while pending:
+        item, level = pending.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, level)
+            pending.extend((inner, level + 1) for inner in _children(item))
+    return deepest
+
+
+def _children(item: dict[str, Any] | list[Any]) -> list[Any]:
+    return list(item.values()) if isinstance(item, dict) else item
+
+
+def whole(value: object) -> Any:
+    """An integral float as an int: JSON (and JSON Schema's "integer") has one number 4 = 4.0."""
+    return int(value) if type(value) is float and value.is_integer() else value
+
+
+def whole_numbers(raw: bytes) -> bytes:
+    """The frames of ``raw`` with their integral floats as ints (``[.., 4.0, ..]`` as 4).
+
+    phasekit's decoder takes ints only, as its encoder writes them; a client that writes
+    a count as 4.0 writes the same JSON number. Raises DecodeError if ``raw`` is not JSON.
+    """
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as problem:
+        raise phasekit.DecodeError(f"body is not valid JSON: {problem}") from None
+
+    def frame(value: object) -> object:
+        return [whole(item) for item in value] if isinstance(value, list) else value
+
+    if isinstance(body, list) and body[:1] == [codec.BATCH_TAG]:
+        body = [body[0], *(frame(item) for item in body[1:])]
+    else:
+        body = frame(body)
+    return orjson.dumps(body)
+
+
+def check_name(name: object) -> str | JSONResponse:
+    """Return the name stripped, or the 422 response if it is not a name."""
+    if not isinstance(name, str) or not name.strip():
+        return error(422, "invalid_value", "name must be a string with more than whitespace")
+    if len(name) > MAX_NAME_LENGTH:
+        return error(
+            422,
+            "invalid_value",
+            f"name must be at most {MAX_NAME_LENGTH} characters; got {len(name)}",
+        )
+    forbidden = NAME_FORBIDDEN.search(name)
+    if forbidden is not None:
+        return error(
+            422,
+            "invalid_value",
+            f"name must not contain U+{ord(forbidden.group()):04X} (control characters, "
+            "bidirectional controls and the byte order mark are refused)",
+        )
+    return name.strip()
+
+
+async def read_bytes(request: Request) -> bytes | JSONResponse:
+    """Return the body, or the 413 response as soon as it passes MAX_BODY_BYTES."""
+    too_large = error(413, "body_too_large", f"the body must be at most {MAX_BODY_BYTES} bytes")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        return too_large
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            return too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def http_error(request: Request, problem: Exception) -> Response:
+    """Starlette's own errors (an unknown path, a method a path does not take) as JSON."""
+    assert isinstance(problem, HTTPException)
+    code = {404: "not_found", 405: "method_not_allowed"}.get(problem.status_code, "invalid_value")
+    return error(problem.status_code, code, problem.detail, dict(problem.headers or {}))
+
+
+async def server_error(request: Request, problem: Exception) -> Response:
+    """A fault of this application, in the same shape (no input should ever get here)."""
+    return error(500, "internal_error", "the server failed; the fault is logged")
 
 
 def phases_body(campaign_id: uuid.UUID, name: str, state: PhaseState) -> dict[str, Any]:
@@ -161,10 +312,17 @@ def phases_body(campaign_id: uuid.UUID, name: str, state: PhaseState) -> dict[st
 async def read_body(
     request: Request, required: tuple[str, ...], optional: tuple[str, ...] = ()
 ) -> dict[str, Any] | JSONResponse:
-    """Return the JSON object body, or the 422 response if its keys are not as expected."""
+    """Return the JSON object body, or the 413 or 422 response to send.
+
+    orjson parses the body: it refuses nesting deeper than 1024 with a ValueError, where
+    the standard library's parser could exhaust the stack.
+    """
+    raw = await read_bytes(request)
+    if isinstance(raw, JSONResponse):
+        return raw
     try:
-        body = await request.json()
-    except ValueError:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError:
         body = None
     if not isinstance(body, dict) or not set(required) <= set(body) <= {*required, *optional}:
         keys = ", ".join([*required, *(f"{key} (optional)" for key in optional)])
@@ -219,28 +377,36 @@ def create_app(
             clock(),
         )
 
-    def report(campaign_id: uuid.UUID, state: PhaseState, processed: int, total: int) -> None:
-        sequence = store.save(campaign_id, state, processed, total)
-        message = progress_message(campaign_id, state, processed, total, sequence)
+    def offer(message: ProgressMessage) -> None:
         sent = throttle.offer(message, clock())
         if sent is not None:
             broadcaster.publish(sent)
+
+    async def openapi_json(request: Request) -> Response:
+        return Response(orjson.dumps(_DOCUMENT), media_type="application/json")
 
     async def create_campaign(request: Request) -> JSONResponse:
         body = await read_body(request, ("name", "initialPhase"), ("configuration",))
         if isinstance(body, JSONResponse):
             return body
-        name, configuration = body.get("name"), body.get("configuration", {})
-        if not isinstance(name, str) or not name.strip() or not isinstance(configuration, dict):
+        name = check_name(body["name"])
+        if isinstance(name, JSONResponse):
+            return name
+        configuration = body.get("configuration", {})
+        if not isinstance(configuration, dict):
+            return error(422, "invalid_value", "configuration must be an object")
+        if depth(configuration) > MAX_CONFIGURATION_DEPTH:
             return error(
-                422, "invalid_value", "name must be a non-empty string and configuration an object"
+                422,
+                "invalid_value",
+                f"configuration must nest at most {MAX_CONFIGURATION_DEPTH} levels deep",
             )
         try:
-            state = phasekit.initial_state(body.get("initialPhase"))  # type: ignore[arg-type]
+            state = phasekit.initial_state(body["initialPhase"])
         except PhasekitError as problem:
             return error(422, "invalid_value", str(problem))
-        campaign_id = store.create(name.strip(), state, configuration)
-        return JSONResponse(phases_body(campaign_id, name.strip(), state), status_code=201)
+        campaign_id = store.create(name, state, configuration)
+        return JSONResponse(phases_body(campaign_id, name, state), status_code=201)
 
     async def get_phases(request: Request) -> JSONResponse:
         looked = lookup(request)
@@ -254,17 +420,32 @@ def create_app(
         if isinstance(looked, JSONResponse):
             return looked
         campaign_id, found = looked
+        # The campaign is read before the body arrives: another request may change it
+        # meanwhile, and the save below then refuses to overwrite that change.
         body = await read_body(request, ("targetPhase", "transitionReason"))
         if isinstance(body, JSONResponse):
             return body
-        name, state, _, _, _ = found
+        name, state, _, _, read = found
+        target, reason = body["targetPhase"], body["transitionReason"]
+        if not isinstance(target, str) or target not in Phase._value2member_map_:
+            phases = ", ".join(phase.value for phase in Phase)
+            return error(422, "invalid_value", f"targetPhase must be one of {phases}")
+        if not isinstance(reason, str) or len(reason) > MAX_REASON_LENGTH:
+            return error(
+                422,
+                "invalid_value",
+                f"transitionReason must be a string of at most {MAX_REASON_LENGTH} "
+                "characters, as given",
+            )
         try:
-            change = phasekit.transition_to(state, body["targetPhase"], body["transitionReason"])
+            change = phasekit.transition_to(state, target, reason)
         except InvalidTransition as refused:
             return error(409, "invalid_transition", str(refused))
         except PhasekitError as problem:
             return error(422, "invalid_value", str(problem))
-        sequence = store.save(campaign_id, change.current, 0, 0)
+        sequence = store.save(campaign_id, read, change.current, 0, 0)
+        if sequence is None:
+            return conflict(campaign_id)
         shard_merges.pop(campaign_id, None)  # the shards were the finished phase's
         broadcaster.publish(
             TransitionMessage(
@@ -287,14 +468,21 @@ def create_app(
         body = await read_body(request, ("event",))
         if isinstance(body, JSONResponse):
             return body
-        name, state, processed, total, _ = found
+        name, state, processed, total, read = found
+        event = body["event"]
+        if not isinstance(event, str) or event not in Event._value2member_map_:
+            events = ", ".join(member.value for member in Event)
+            return error(422, "invalid_value", f"event must be one of {events}")
         try:
-            after = phasekit.apply_event(state, body["event"])
+            after = phasekit.apply_event(state, event)
         except InvalidTransition as refused:
             return error(409, "invalid_transition", str(refused))
         if after.status is phasekit.PhaseStatus.COMPLETED:
             processed = total
-        report(campaign_id, after, processed, total)
+        sequence = store.save(campaign_id, read, after, processed, total)
+        if sequence is None:
+            return conflict(campaign_id)
+        offer(progress_message(campaign_id, after, processed, total, sequence))
         return JSONResponse(phases_body(campaign_id, name, after))
 
     async def progress(request: Request) -> JSONResponse:
@@ -305,21 +493,28 @@ def create_app(
         body = await read_body(request, ("progress", "processed", "total"))
         if isinstance(body, JSONResponse):
             return body
-        name, state, _, _, _ = found
+        name, state, _, _, read = found
+        processed, total = whole(body["processed"]), whole(body["total"])
         try:
-            after = phasekit.with_progress(state, body["progress"])
-            # Validates the counts too, before anything is stored.
+            # The values alone first (422), then whether the state allows them (409).
             ProgressMessage(
                 campaign_id,
-                after.phase,
-                after.status,
-                after.progress,
-                body["processed"],
-                body["total"],
+                state.phase,
+                state.status,
+                body["progress"],
+                processed,
+                total,
             )
         except PhasekitError as problem:
             return error(422, "invalid_value", str(problem))
-        report(campaign_id, after, body["processed"], body["total"])
+        try:
+            after = phasekit.with_progress(state, body["progress"])
+        except PhasekitError as refused:
+            return error(409, "invalid_progress", str(refused))
+        sequence = store.save(campaign_id, read, after, processed, total)
+        if sequence is None:
+            return conflict(campaign_id)
+        offer(progress_message(campaign_id, after, processed, total, sequence))
         return JSONResponse(phases_body(campaign_id, name, after))
 
     async def split_into_shards(request: Request) -> JSONResponse:
@@ -330,13 +525,15 @@ def create_app(
         body = await read_body(request, ("shards", "total"))
         if isinstance(body, JSONResponse):
             return body
-        name, state, _, _, _ = found
+        name, state, _, _, read = found
         try:
             merge = CampaignProgress(
-                campaign_id, state.phase, shards=body["shards"], total=body["total"]
+                campaign_id, state.phase, shards=whole(body["shards"]), total=whole(body["total"])
             )
         except PhasekitError as problem:
             return error(422, "invalid_value", str(problem))
+        if store.version(campaign_id) != read:
+            return conflict(campaign_id)  # the phase may have moved on meanwhile
         kept = shard_merges.setdefault(campaign_id, merge)
         if (kept.phase, kept.shards, kept.total) != (merge.phase, merge.shards, merge.total):
             return error(
@@ -352,8 +549,32 @@ def create_app(
         if isinstance(looked, JSONResponse):
             return looked
         campaign_id, found = looked
-        name, state, _, _, _ = found
+        raw = await read_bytes(request)
+        if isinstance(raw, JSONResponse):
+            return raw
+        try:
+            raw = whole_numbers(raw)
+            batch = raw.startswith(b'["' + codec.BATCH_TAG.encode())
+            frames = codec.decode_batch(raw) if batch else [codec.decode(raw)]
+        except PhasekitError as problem:
+            return error(422, "invalid_value", str(problem))
+        reports: list[ShardReport] = []
+        for frame in frames:
+            if not isinstance(frame, ShardReport):
+                return error(422, "invalid_value", "body must hold s1 shard-report frames")
+            reports.append(frame)
+            if frame.campaign_id != campaign_id:
+                return error(
+                    422,
+                    "invalid_value",
+                    f"a report is for campaign {frame.campaign_id}, not {campaign_id}",
+                )
+        # Whether the reports fit depends on the campaign as it is now: read after the
+        # body, with no await until the save, so nothing can change in between.
+        name, state, _, _, read = found
         merged = shard_merges.get(campaign_id)
+        if store.version(campaign_id) != read:
+            return conflict(campaign_id)
         if merged is None:
             return error(
                 409, "no_shards", f"PUT /campaigns/{campaign_id}/shards before reporting shards"
@@ -364,31 +585,24 @@ def create_app(
                 "invalid_progress",
                 f"progress can only change while running; {state} is {state.status.value}",
             )
-        body = await request.body()
+        # Applied to a copy first, so that a bad report in a batch changes nothing.
+        trial = merged.merge(
+            CampaignProgress(campaign_id, merged.phase, shards=merged.shards, total=merged.total)
+        )
         try:
-            batch = body.lstrip().startswith(b'["' + codec.BATCH_TAG.encode())
-            frames = codec.decode_batch(body) if batch else [codec.decode(body)]
-            # Applied to a copy first, so that a bad report in a batch changes nothing.
-            trial = merged.merge(
-                CampaignProgress(
-                    campaign_id, merged.phase, shards=merged.shards, total=merged.total
-                )
-            )
             changed = False
-            for frame in frames:
-                if not isinstance(frame, ShardReport):
-                    return error(422, "invalid_value", "body must hold s1 shard-report frames")
-                changed = trial.apply(frame) or changed
-            after = phasekit.with_progress(state, trial.percent) if changed else state
+            for report in reports:
+                changed = trial.apply(report) or changed
         except PhasekitError as problem:
-            return error(422, "invalid_value", str(problem))
+            return error(409, "shard_report_does_not_fit", str(problem))
+        if not changed:
+            return JSONResponse(phases_body(campaign_id, name, state))
+        after = phasekit.with_progress(state, trial.percent)
+        sequence = store.save(campaign_id, read, after, trial.processed, trial.total)
+        if sequence is None:  # pragma: no cover - no await since the version was checked
+            return conflict(campaign_id)
         shard_merges[campaign_id] = trial
-        if changed:
-            sequence = store.save(campaign_id, after, trial.processed, trial.total)
-            message = trial.message(after.status, sequence=sequence, timestamp_ms=clock())
-            sent = throttle.offer(message, clock())
-            if sent is not None:
-                broadcaster.publish(sent)
+        offer(trial.message(after.status, sequence=sequence, timestamp_ms=clock()))
         return JSONResponse(phases_body(campaign_id, name, after))
 
     async def stream(websocket: WebSocket) -> None:
@@ -439,7 +653,9 @@ def create_app(
                 broadcaster.publish(message)
 
     return Starlette(
+        exception_handlers={HTTPException: http_error, Exception: server_error},
         routes=[
+            Route("/openapi.json", openapi_json, methods=["GET"]),
             Route("/campaigns", create_campaign, methods=["POST"]),
             Route("/campaigns/{id}/transition", transition, methods=["PUT"]),
             Route("/campaigns/{id}/phases", get_phases, methods=["GET"]),

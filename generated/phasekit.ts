@@ -198,8 +198,8 @@ export const SHARD_REPORT_FIELDS: readonly WireField<Exclude<keyof ShardReport, 
   { name: "failed", key: "failed", kind: "count" },
 ];
 
-// The hand-written part of phasekit's TypeScript module: the lifecycle functions and the
-// compact-frame decoder. Every table, code and limit they read comes from the generated
+// The hand-written part of phasekit's TypeScript module: the lifecycle functions, the
+// compact-frame decoder and the client's ProgressView. Every table, code and limit they read comes from the generated
 // part, which this file imports when it stands alone (as phasekit's tests compile it);
 // `phasekit schema --format typescript` writes both parts as one module, without the import.
 /** Where a campaign is: its phase, that phase's status, its progress (0..MAX_PROGRESS). */
@@ -477,4 +477,69 @@ export function decodeBatch(
     throw new DecodeError(`batch of ${size} messages exceeds the limit of ${maxMessages}`);
   }
   return items.slice(1).map((item, index) => readFrame(item, `batch item ${index + 1}`));
+}
+
+/** Thrown for a value of the wrong kind, where phasekit's Python raises `InvalidValue`. */
+export class InvalidValue extends Error {
+  constructor(
+    message: string,
+    /** The parameter that was given the bad value. */
+    readonly field: string,
+  ) {
+    super(message);
+    this.name = "InvalidValue";
+  }
+}
+
+/**
+ * The client side: the newest progress message per campaign, as phasekit's Python
+ * `ProgressView` keeps it.
+ *
+ * `apply` keeps a message only if its `sequence` is greater than the kept one's, so
+ * duplicates and late arrivals never move a campaign backwards, and any order of the same
+ * messages gives the same view (given that a campaign never sends two different messages
+ * with one sequence number). It takes progress messages only: a transition or a shard
+ * report throws `InvalidValue`, as in Python. Iterating yields the campaign ids in the
+ * order of their first kept message.
+ */
+export class ProgressView implements Iterable<string> {
+  readonly #latest = new Map<string, ProgressMessage>();
+
+  /** Keep `message` if it is newer than the kept one; return whether it was. */
+  apply(message: ProgressMessage): boolean {
+    // The type admits progress messages only; plain JavaScript callers get Python's check.
+    const kind: unknown =
+      typeof message === "object" && message !== null ? (message as Frame).kind : undefined;
+    if (kind !== "progress") {
+      const got = typeof kind === "string" ? `a message of kind "${kind}"` : "no message";
+      throw new InvalidValue(`message must be a ProgressMessage; got ${got}`, "message");
+    }
+    const kept = this.#latest.get(message.campaignId);
+    if (kept !== undefined && message.sequence <= kept.sequence) {
+      return false;
+    }
+    this.#latest.set(message.campaignId, message);
+    return true;
+  }
+
+  /** The newest message of a campaign, or `undefined` if none arrived. */
+  get(campaignId: string): ProgressMessage | undefined {
+    if (typeof campaignId !== "string" || !UUID_PATTERN.test(campaignId)) {
+      throw new InvalidValue(
+        `campaignId must be a canonical lower-case UUID string; got ${JSON.stringify(campaignId)}`,
+        "campaignId",
+      );
+    }
+    return this.#latest.get(campaignId);
+  }
+
+  /** How many campaigns the view holds. */
+  get size(): number {
+    return this.#latest.size;
+  }
+
+  /** The campaign ids, in the order of their first kept message. */
+  [Symbol.iterator](): IterableIterator<string> {
+    return this.#latest.keys();
+  }
 }

@@ -1,4 +1,5 @@
-"""Test-session setup: the Hypothesis profiles, and one-time costs paid before any test.
+"""Test-session setup: the Hypothesis profiles, and one-time costs paid before any test
+(the strategies' tables; the TypeScript module, compiled once for the tests that need it).
 
 Two profiles, chosen by ``CI``:
 
@@ -18,11 +19,13 @@ from __future__ import annotations
 
 import os
 import random
+from pathlib import Path
 
 import pytest
 from hypothesis import settings
 
 from tests import strategies
+from tests.typescript_tools import compile_module
 
 settings.register_profile("dev", deadline=None, print_blob=True)
 settings.register_profile("ci", deadline=None, print_blob=True, database=None)
@@ -65,3 +68,10 @@ def pytest_terminal_summary(
 ) -> None:
     if terminalreporter.stats.get("failed"):
         terminalreporter.write_line(seed_line(config))
+
+
+@pytest.fixture(scope="session")
+def compiled(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """The generated TypeScript module, compiled once per session to CommonJS and to an ES
+    module (tsc is slow to start): the two compiled modules."""
+    return compile_module(tmp_path_factory.mktemp("typescript"))

@@ -46,11 +46,26 @@ def run_sqlite_step(connection: sqlite3.Connection, step: MigrationStep) -> list
 
 
 def run_postgres_step(connection: Any, step: MigrationStep) -> list[list[Row]]:
-    """Run ``step`` on an autocommit psycopg connection, in a transaction if it wants one."""
+    """Run ``step`` on an autocommit psycopg connection, in a transaction if it wants one.
+
+    A repeated step runs its last statement until it reports 0 rows; a step that
+    generates statements runs each row its last query returns.
+    """
     if _skipped(connection, step):
         return []
+    if step.repeat:
+        *settings, statement = step.statements
+        for setting in settings:
+            connection.execute(setting)
+        while connection.execute(statement).rowcount:
+            pass
+        return []
     if not step.in_transaction:
-        return _statements(connection, step)
+        results = _statements(connection, step)
+        if step.generates_statements:
+            for (generated,) in results[-1]:
+                connection.execute(generated)
+        return results
     with connection.transaction():
         return _statements(connection, step)
 

@@ -124,7 +124,8 @@ def test_sql_batch_size(capsys: pytest.CaptureFixture[str]) -> None:
         "sql", "migrate", "--dialect", "postgresql", "--batch-size", "5000", capsys=capsys
     )
     assert status == 0
-    assert "LIMIT 5000" in out
+    assert out == migration_sql("postgresql", batch_size=5000).to_sql()
+    assert "LIMIT 5001" in out  # a batch and the first id of the next one
 
 
 def test_diagram(capsys: pytest.CaptureFixture[str]) -> None:
@@ -194,13 +195,33 @@ def test_mapping_lists_every_known_value_and_marks_lossy_rows(
         (
             ["sql", "rollback", "--dialect", "sqlite", "--batch-size", "10"],
             "phasekit sql rollback",
-            "--batch-size is only for 'phasekit sql migrate'",
+            "--batch-size is only for --dialect postgresql",
         ),
         (
-            ["sql", "rollback", "--dialect", "postgresql", "--mapping", "plan"],
+            ["sql", "rollback", "--dialect", "sqlite", "--mapping", "plan"],
             "phasekit sql rollback",
-            "--mapping is only for 'phasekit sql migrate': the rollback restores the legacy "
+            "--mapping is only for --dialect postgresql: SQLite's rollback restores the legacy "
             "values from the backup, whatever the mapping",
+        ),
+        (
+            ["migrate", "--dsn", "sqlite:///x.db", "--batch-size", "0"],
+            "phasekit migrate",
+            "--batch-size must be >= 1; got 0",
+        ),
+        (
+            ["rollback", "--dsn", "sqlite:///x.db", "--pause-ms", "-1"],
+            "phasekit rollback",
+            "--pause-ms must be >= 0; got -1",
+        ),
+        (
+            ["migrate", "--dsn", "sqlite:///x.db", "--to", "finish"],
+            "phasekit migrate",
+            "argument --to: invalid choice: 'finish'",
+        ),
+        (
+            ["migrate", "--table", "campaigns"],
+            "phasekit migrate",
+            "the following arguments are required: --dsn",
         ),
         (
             ["sql", "rollback", "--dialect", "sqlite"],
@@ -274,9 +295,10 @@ def test_migrate_only_options_are_not_offered_by_rollback(
     with pytest.raises(SystemExit):
         main(["sql", "migrate", "--help"])
     migrate = capsys.readouterr().out
-    for option in ("--mapping", "--batch-size"):
-        assert option in migrate
-        assert option not in rollback
+    assert "--index-columns" in migrate
+    assert "--index-columns" not in rollback
+    assert "--contracted" in rollback
+    assert "--contracted" not in migrate
 
 
 @pytest.mark.parametrize(

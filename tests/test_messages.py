@@ -88,7 +88,7 @@ def test_invalid_progress_fields_raise(change: dict[str, object], field: str) ->
 @pytest.mark.parametrize("progress", [math.nan, math.inf, -1.0, 100.5, True, "5"])
 def test_invalid_progress_percentage_raises(progress: object) -> None:
     with pytest.raises(InvalidProgress):
-        ProgressMessage(CAMPAIGN, "dns_validation", "running", progress, 0, 0)
+        ProgressMessage(CAMPAIGN, "dns_validation", "running", progress, 0, 0)  # type: ignore[arg-type]
 
 
 def test_campaign_id_accepts_canonical_text() -> None:

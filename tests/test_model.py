@@ -151,5 +151,5 @@ def test_transition_record_validates_its_fields() -> None:
         PhaseTransition(before, None, "x")  # type: ignore[arg-type]
     for bad_reason in ("", "   ", "x" * 501, None, b"bytes"):
         with pytest.raises(PhasekitError):
-            PhaseTransition(before, after, bad_reason)
+            PhaseTransition(before, after, bad_reason)  # type: ignore[arg-type]
     assert PhaseTransition(before, after, " " + "x" * 500 + " ").reason == "x" * 500

@@ -34,6 +34,14 @@ Row = tuple[Any, ...]
 PLAN_LITERAL_SQL = (Path(__file__).parent / "data" / "plan_section_2_2.sql").read_text()
 
 
+POSTGRES_CONTRACT = (
+    "contract_backup_start",
+    "contract_backup",
+    "contract_drop_indexes",
+    "contract",
+)
+
+
 class Database:
     """A real database with a legacy ``campaigns`` table, driven through phasekit's scripts."""
 
@@ -57,6 +65,8 @@ class Database:
         backup = self.table.split(".")[-1] + "_phasekit_backup"
         prefix = self.table.rsplit(".", 1)[0] + "." if "." in self.table else ""
         self.execute(f'DROP TABLE IF EXISTS {prefix}"{backup}"')
+        state = self.table.split(".")[-1] + "_phasekit_state"
+        self.execute(f'DROP TABLE IF EXISTS {prefix}"{state}"')
         self.execute(f"DROP TABLE IF EXISTS {self.quoted}")
         real = "DOUBLE PRECISION" if self.dialect == "postgresql" else "REAL"
         self.execute(
@@ -74,6 +84,9 @@ class Database:
         return sql_runner.run(self.connection, script, *steps)
 
     def migrate(self, mapping: LegacyMapping, *steps: str) -> dict[str, list[list[Row]]]:
+        if self.dialect == "postgresql" and "contract" in steps:
+            # PostgreSQL's contract is four steps: backup started, copied, indexes, drop.
+            steps = tuple(s for s in steps if s != "contract") + POSTGRES_CONTRACT
         return self.run(migration_sql(self.dialect, mapping=mapping, table=self.table), *steps)  # type: ignore[arg-type]
 
     def rollback(self, contracted: bool | None = None) -> None:
@@ -177,7 +190,9 @@ def test_migration_matches_map_legacy_and_rollback_restores_exactly(
         database.migrate(mapping, "contract")
         assert "campaign_type" not in database.columns()
         assert database.phase_rows() == migrated
-        assert database.verify(mapping) == 0
+        if database.dialect == "sqlite":
+            # PostgreSQL's verify reads the live legacy columns, gone after contract.
+            assert database.verify(mapping) == 0
 
     # Told whether contract ran, or not told (then SQLite's guards decide).
     database.rollback(contract if told else None)
@@ -193,11 +208,16 @@ def test_plan_script_gives_exactly_the_plan_literal_result(
     database.create(rows)
     database.migrate(PLAN_MAPPING, "expand", "backfill")
     generated = database.phase_rows()
+    if database.dialect == "postgresql":
+        # The sync trigger would write the legacy columns from these NULLs.
+        database.execute("ALTER TABLE campaigns DISABLE TRIGGER phasekit_sync")
     database.execute(
         "UPDATE campaigns SET current_phase = NULL, phase_status = NULL, progress = NULL"
     )
     database.execute(PLAN_LITERAL_SQL)
     assert database.phase_rows() == generated
+    if database.dialect == "postgresql":
+        database.execute("ALTER TABLE campaigns ENABLE TRIGGER phasekit_sync")
     database.rollback()
 
 
@@ -226,7 +246,8 @@ def test_unknown_value_without_fallback_is_reported_and_blocks_contract(
     assert database.legacy_rows() == original
 
 
-def test_verify_counts_rows_that_disagree_or_are_not_backed_up(database: Database) -> None:
+def test_verify_counts_rows_that_disagree_or_are_not_backed_up(sqlite_database: Database) -> None:
+    database = sqlite_database
     database.create([("dns_validation", "running", 10.0), ("domain_generation", "paused", 5.0)])
     database.migrate(DEFAULT_MAPPING, "expand", "backfill")
     assert database.verify(DEFAULT_MAPPING) == 0
@@ -237,6 +258,42 @@ def test_verify_counts_rows_that_disagree_or_are_not_backed_up(database: Databas
         "VALUES (3, 'late', 'dns_validation', 'pending')"
     )
     assert database.verify(DEFAULT_MAPPING) == 2
+    database.rollback()
+
+
+def test_postgres_trigger_keeps_verify_at_zero_under_writes_of_either_version(
+    postgres_connection: Any,
+) -> None:
+    database = Database("postgresql", postgres_connection)
+    database.create([("dns_validation", "running", 10.0), ("domain_generation", "paused", 5.0)])
+    database.migrate(DEFAULT_MAPPING, "expand", "backfill")
+    assert database.verify(DEFAULT_MAPPING) == 0
+    # The new version writes the phase columns: the legacy columns follow.
+    database.execute(f"UPDATE {database.quoted} SET phase_status = 'failed' WHERE id = 1")
+    # The old version writes the legacy columns, and inserts: the phase columns follow.
+    database.execute(f"UPDATE {database.quoted} SET status = 'queued' WHERE id = 2")
+    database.execute(
+        f"INSERT INTO {database.quoted} (id, name, campaign_type, status) "
+        "VALUES (3, 'late', 'dns_validation', 'pending')"
+    )
+    # The new version inserts with phase columns only: the legacy columns are filled.
+    database.execute(
+        f"INSERT INTO {database.quoted} (id, name, current_phase, phase_status, progress) "
+        "VALUES (4, 'new', 'http_validation', 'paused', 30)"
+    )
+    assert database.verify(DEFAULT_MAPPING) == 0
+    assert database.legacy_rows() == [
+        (1, "campaign 0", "dns_validation", "failed", 10.0),
+        (2, "campaign 1", "domain_generation", "queued", 5.0),
+        (3, "late", "dns_validation", "pending", None),
+        (4, "new", "http_keyword_validation", "paused", 30.0),
+    ]
+    assert database.phase_rows() == [
+        (1, "dns_validation", "failed", 10.0),
+        (2, "domain_generation", "pending", 5.0),
+        (3, "dns_validation", "pending", 0.0),
+        (4, "http_validation", "paused", 30.0),
+    ]
     database.rollback()
 
 
@@ -322,6 +379,7 @@ def test_the_lower_case_name_is_the_table_postgres_made_of_a_mixed_case_one(
 ) -> None:
     database = Database("postgresql", postgres_connection)
     database.execute("DROP TABLE IF EXISTS campaigns_phasekit_backup")
+    database.execute("DROP TABLE IF EXISTS campaigns_phasekit_state")
     database.execute("DROP TABLE IF EXISTS campaigns")
     database.execute(
         "CREATE TABLE Campaigns (id INTEGER PRIMARY KEY, name TEXT NOT NULL, "
@@ -338,11 +396,14 @@ def test_the_lower_case_name_is_the_table_postgres_made_of_a_mixed_case_one(
 def test_good_table_names_are_quoted(table: str) -> None:
     script = migration_sql("postgresql", table=table)
     quoted = ".".join(f'"{part}"' for part in table.split("."))
-    assert all(quoted in statement for statement in script.step("expand").statements[:2])
-    for statement in script.step("expand").statements:
+    statements = [statement for step in script.steps for statement in step.statements]
+    altered = [statement for statement in statements if statement.startswith("ALTER TABLE")]
+    assert altered
+    assert all(statement.startswith(f"ALTER TABLE {quoted} ") for statement in altered)
+    for statement in statements:
         for word in statement.replace(".", " ").split():
             if word.startswith('"'):
-                assert len(word.strip('"();,')) <= 63
+                assert len(word.strip("\"'();,")) <= 63
 
 
 @pytest.mark.parametrize("dialect", ["mysql", "", None, "SQLite"])
@@ -361,17 +422,21 @@ def test_bad_batch_size_and_mapping_are_refused() -> None:
         migration_sql("sqlite", batch_size=10)
     with pytest.raises(InvalidValue):
         migration_sql("sqlite", mapping="plan")  # type: ignore[arg-type]
-    # rollback_sql takes no mapping: the backup makes the rollback exact whatever mapping.
-    with pytest.raises(TypeError, match="mapping"):
-        rollback_sql("sqlite", mapping=PLAN_MAPPING)  # type: ignore[call-arg]
+    with pytest.raises(InvalidValue, match="mapping"):
+        rollback_sql("postgresql", mapping="plan")  # type: ignore[arg-type]
 
 
 def test_script_text_names_every_step() -> None:
     script = migration_sql("postgresql", batch_size=1000)
     text = script.to_sql()
-    for name in ("preflight", "expand", "backfill", "verify", "contract"):
-        assert f"-- step: {name}" in text
-    assert "-- autocommit: run it outside a transaction block\nDO $phasekit$" in text
+    for step in script.steps:
+        assert f"-- step: {step.name}" in text
+    assert (
+        "-- repeat: run the last statement again and again, each run in its own transaction "
+        "(autocommit), until it reports 0 rows\n-- autocommit: run it outside a transaction "
+        "block\nSET lock_timeout = '200ms';" in text
+    )
+    assert "-- generates: run each statement the last query returns" in text
     assert "psql -v ON_ERROR_STOP=1" in text
     assert "sqlite3 -bail" in migration_sql("sqlite").to_sql()
     with pytest.raises(InvalidValue, match="no step 'nope'"):
@@ -563,8 +628,16 @@ def test_a_refused_postgres_contract_drops_nothing_even_when_psql_goes_on_after_
     original = database.legacy_rows()
     migration = migration_sql("postgresql").to_sql()
     errors = run_printed_postgres(postgres_connection, migration, stop_at_error=False)
-    assert errors[0].startswith("phasekit: contract refused: 1 row(s) of campaigns")
-    assert all("current transaction is aborted" in error for error in errors[1:])
+    # The unmapped row fails validate (its phase columns are NULL), then contract refuses
+    # twice: at its start (verify is 1) and before it drops anything (no backup).
+    refusals = [error for error in errors if error.startswith("phasekit: contract refused")]
+    assert refusals == [
+        "phasekit: contract refused: 1 row(s) of campaigns are unmapped or disagree with the "
+        "mapping (run backfill, then verify)",
+        "phasekit: contract refused: the backup of campaigns is not complete (run "
+        "contract_backup_start, then contract_backup until it reports 0)",
+    ]
+    assert "campaign_type" in database.columns()
     assert database.legacy_rows() == original
     assert "current_phase" in database.columns()
     database.rollback()

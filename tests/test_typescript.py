@@ -27,22 +27,15 @@ from phasekit import (
 from phasekit.codec import FieldKind, Frame
 from phasekit.schema._typescript import _TS_TYPES, RUNTIME_FILE, TABLES_IMPORT, tables_module
 from tests import strategies as st
-from tests.typescript_tools import ROOT, compile_ts, node_results, python_result, same
+from tests.typescript_tools import (
+    ROOT,
+    compile_ts,
+    node_results,
+    python_result,
+    same,
+)
 
 RUNTIME = resources.files("phasekit.schema").joinpath(RUNTIME_FILE).read_text(encoding="utf-8")
-
-
-@pytest.fixture(scope="module")
-def compiled(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
-    work = tmp_path_factory.mktemp("typescript")
-    source = work / "phasekit.ts"
-    source.write_text(schema.typescript(), encoding="utf-8")
-    compile_ts(source, "--noEmit")
-    compile_ts(source, "--module", "commonjs", "--outDir", str(work / "cjs"))
-    compile_ts(source, "--module", "es2020", "--outDir", str(work / "esm"))
-    (work / "cjs" / "package.json").write_text('{"type": "commonjs"}')
-    (work / "esm" / "package.json").write_text('{"type": "module"}')
-    return [work / "cjs" / "phasekit.js", work / "esm" / "phasekit.js"]
 
 
 NUMBER_EDGES = [

@@ -97,13 +97,16 @@ def test_invalid_transition_is_409_with_the_error_text(client: TestClient) -> No
     assert response.status_code == 409
     conforms(response.json(), "Error")
     assert response.json() == {
-        "error": "invalid_transition",
-        "message": "cannot transition domain_generation/pending to http_validation; "
-        "allowed: none (only a completed phase can move on)",
+        "error": {
+            "status": 409,
+            "code": "invalid_transition",
+            "message": "cannot transition domain_generation/pending to http_validation; "
+            "allowed: none (only a completed phase can move on)",
+        }
     }
     refused = client.post(f"/campaigns/{campaign}/events", json={"event": "resume"})
     assert refused.status_code == 409
-    assert "allowed: cancel, start" in refused.json()["message"]
+    assert "allowed: cancel, start" in refused.json()["error"]["message"]
 
 
 @pytest.mark.parametrize(
@@ -139,7 +142,7 @@ def test_bad_transition_body_and_reason(client: TestClient) -> None:
         json={"targetPhase": "dns_validation", "transitionReason": "   "},
     )
     assert blank.status_code == 422
-    assert "reason must not be empty" in blank.json()["message"]
+    assert "reason must not be empty" in blank.json()["error"]["message"]
 
 
 def test_whole_life_over_the_websocket(client: TestClient, clock: Clock) -> None:
@@ -173,8 +176,9 @@ def test_whole_life_over_the_websocket(client: TestClient, clock: Clock) -> None
             f"/campaigns/{campaign}/progress",
             json={"progress": 30.0, "processed": 30, "total": 100},
         )
-        assert down.status_code == 422
-        assert "must not go down" in down.json()["message"]
+        assert down.status_code == 409  # refused by the campaign's state, not malformed
+        assert down.json()["error"]["code"] == "invalid_progress"
+        assert "must not go down" in down.json()["error"]["message"]
 
         client.post(f"/campaigns/{campaign}/events", json={"event": "complete"})
         done = codec.decode(socket.receive_bytes())
@@ -320,17 +324,17 @@ def test_shard_reports_that_do_not_fit_change_nothing(client: TestClient) -> Non
         b'["b1",' + shard_frame(campaign, 1, 20, 20) + b"," + shard_frame(campaign, 2, 1, 1) + b"]"
     )
     for body, status, text in [
-        (shard_frame(campaign, 2, 1, 1), 422, "shard must be in 0..1"),
-        (shard_frame(campaign, 0, 11, 5), 422, "earlier 10"),
+        (shard_frame(campaign, 2, 1, 1), 409, "shard must be in 0..1"),
+        (shard_frame(campaign, 0, 11, 5), 409, "earlier 10"),
         (shard_frame(other, 1, 20, 20), 422, "report is for campaign"),
-        (bad_batch, 422, "shard must be in 0..1"),
+        (bad_batch, 409, "shard must be in 0..1"),
         (codec.encode(TYPICAL), 422, "s1 shard-report frames"),
         (b"[1,", 422, "not valid JSON"),
     ]:
         response = client.post(post, content=body)
         assert response.status_code == status, body
         conforms(response.json(), "Error")
-        assert text in response.json()["message"]
+        assert text in response.json()["error"]["message"]
     # Shard 1's report in the refused batch was not kept.
     assert client.get(f"/campaigns/{campaign}/phases").json()["progress"] == 4 * 100 / 30
 
@@ -339,13 +343,13 @@ def test_shards_must_be_set_while_running_and_only_once(client: TestClient) -> N
     campaign = create(client)
     frame = shard_frame(campaign, 0, 10, 4)
     no_shards = client.post(f"/campaigns/{campaign}/shard-reports", content=frame)
-    assert (no_shards.status_code, no_shards.json()["error"]) == (409, "no_shards")
+    assert (no_shards.status_code, no_shards.json()["error"]["code"]) == (409, "no_shards")
     shards = f"/campaigns/{campaign}/shards"
     assert client.put(shards, json={"shards": 0, "total": 5}).status_code == 422
     assert client.put(shards, json={"shards": 2}).status_code == 422
     assert client.put(shards, json={"shards": 2, "total": 30}).status_code == 200
     assert client.put(shards, json={"shards": 2, "total": 30}).status_code == 200  # again
     again = client.put(shards, json={"shards": 3, "total": 30})
-    assert (again.status_code, again.json()["error"]) == (409, "shards_already_set")
+    assert (again.status_code, again.json()["error"]["code"]) == (409, "shards_already_set")
     pending = client.post(f"/campaigns/{campaign}/shard-reports", content=frame)
-    assert (pending.status_code, pending.json()["error"]) == (409, "invalid_progress")
+    assert (pending.status_code, pending.json()["error"]["code"]) == (409, "invalid_progress")

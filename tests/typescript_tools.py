@@ -1,9 +1,10 @@
 """The TypeScript compiler and Node, as the TypeScript tests drive them.
 
-``compile_ts`` runs the pinned ``tsc --strict``; ``node_results`` decodes shared vectors
-with a compiled module (``tests/ts/run_vectors.mjs``); ``python_result`` decodes the same
-vectors with the Python codec, shaped as the TypeScript decoder returns them, and
-``same`` compares the two outcomes.
+``compile_ts`` runs the pinned ``tsc --strict``, and ``compile_module`` compiles the
+generated module with it; ``node_results`` runs shared vectors through a compiled module
+(``tests/ts/run_vectors.mjs``); ``python_result`` decodes the same vectors with the Python
+codec, shaped as the TypeScript decoder returns them, and ``same`` compares the two
+outcomes.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from phasekit import Phase, PhaseStatus, ProgressMessage, ShardReport, codec
+from phasekit import Phase, PhaseStatus, ProgressMessage, ShardReport, codec, schema
 from phasekit.codec import PROGRESS_FIELDS, SHARD_REPORT_FIELDS, TRANSITION_FIELDS, Frame
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,6 +44,19 @@ def compile_ts(source: Path, *options: str) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def compile_module(work: Path) -> list[Path]:
+    """Compile ``schema.typescript()`` in ``work`` to CommonJS and to an ES module; return
+    both compiled modules."""
+    source = work / "phasekit.ts"
+    source.write_text(schema.typescript(), encoding="utf-8")
+    compile_ts(source, "--noEmit")
+    compile_ts(source, "--module", "commonjs", "--outDir", str(work / "cjs"))
+    compile_ts(source, "--module", "es2020", "--outDir", str(work / "esm"))
+    (work / "cjs" / "package.json").write_text('{"type": "commonjs"}')
+    (work / "esm" / "package.json").write_text('{"type": "module"}')
+    return [work / "cjs" / "phasekit.js", work / "esm" / "phasekit.js"]
 
 
 def camel(name: str) -> str:

@@ -12,7 +12,7 @@ private module that defines it; import from ``phasekit`` only.
 from __future__ import annotations
 
 from phasekit._campaign_progress import CampaignProgress
-from phasekit._diagram import lifecycle_mermaid
+from phasekit._diagram import lifecycle_mermaid, phase_chain_svg, status_machine_svg
 from phasekit._lifecycle import (
     PHASE_TRANSITION_FROM,
     PHASE_TRANSITION_STATUS,
@@ -104,9 +104,11 @@ __all__ = [
     "map_legacy",
     "map_legacy_rows",
     "migration_sql",
+    "phase_chain_svg",
     "rollback_sql",
     "schema",
     "state_name",
+    "status_machine_svg",
     "to_legacy",
     "transition_to",
     "transition_trigger",

@@ -25,7 +25,6 @@ from phasekit._checks import (
     MAX_TIMESTAMP_MS,
     check_int,
     check_progress,
-    check_reason,
     coerce_member,
     shown,
 )
@@ -37,6 +36,7 @@ from phasekit._model import (
     PhaseStatus,
     member_repr,
     to_phase,
+    to_reason,
     to_status,
 )
 from phasekit.errors import InvalidValue
@@ -169,6 +169,15 @@ SHARD_REPORT_FIELDS: Final[tuple[WireField, ...]] = (
 )
 
 
+def to_campaign_id(value: uuid.UUID | str) -> uuid.UUID:
+    """The converter of every record's ``campaign_id`` field."""
+    return check_uuid(value)
+
+
+def _to_progress(value: float) -> float:
+    return check_progress(value)
+
+
 def _to_sequence(value: int) -> int:
     return check_int(value, "sequence", maximum=MAX_INTEGER)
 
@@ -232,10 +241,10 @@ class ProgressMessage:
     (4, 10, <PhaseStatus.RUNNING: 'running'>)
     """
 
-    campaign_id: uuid.UUID = attrs.field(converter=check_uuid)
+    campaign_id: uuid.UUID = attrs.field(converter=to_campaign_id)
     phase: Phase = attrs.field(converter=to_phase, repr=member_repr)
     status: PhaseStatus = attrs.field(converter=to_status, repr=member_repr)
-    progress: float = attrs.field(converter=check_progress)
+    progress: float = attrs.field(converter=_to_progress)
     processed: int = attrs.field(converter=_to_processed)
     total: int = attrs.field(converter=_to_total)
     successful: int = attrs.field(default=0, converter=_to_successful)
@@ -267,11 +276,11 @@ class TransitionMessage:
     (stripped, 1..500 characters).
     """
 
-    campaign_id: uuid.UUID = attrs.field(converter=check_uuid)
+    campaign_id: uuid.UUID = attrs.field(converter=to_campaign_id)
     previous_phase: Phase = attrs.field(converter=_to_previous_phase, repr=member_repr)
     phase: Phase = attrs.field(converter=to_phase, repr=member_repr)
     status: PhaseStatus = attrs.field(converter=to_status, repr=member_repr)
-    reason: str = attrs.field(converter=check_reason)
+    reason: str = attrs.field(converter=to_reason)
     sequence: int = attrs.field(default=0, converter=_to_sequence)
     timestamp_ms: int = attrs.field(default=0, converter=to_timestamp)
 
@@ -303,7 +312,7 @@ class ShardReport:
     2500
     """
 
-    campaign_id: uuid.UUID = attrs.field(converter=check_uuid)
+    campaign_id: uuid.UUID = attrs.field(converter=to_campaign_id)
     phase: Phase = attrs.field(converter=to_phase, repr=member_repr)
     shard: int = attrs.field(converter=_to_shard)
     shard_total: int = attrs.field(converter=_to_shard_total)

@@ -71,6 +71,11 @@ def _to_progress(value: float) -> float:
     return check_progress(value)
 
 
+def to_reason(value: str) -> str:
+    """The converter of every record's ``reason`` field: stripped, 1..500 characters."""
+    return check_reason(value)
+
+
 def member_repr(member: StrEnum) -> str:
     """Return ``Phase.DNS_VALIDATION`` for a member: what a record's repr shows."""
     return f"{type(member).__name__}.{member.name}"
@@ -110,7 +115,7 @@ class PhaseTransition:
 
     previous: PhaseState = attrs.field(validator=_check_state)
     current: PhaseState = attrs.field(validator=_check_state)
-    reason: str = attrs.field(converter=check_reason)
+    reason: str = attrs.field(converter=to_reason)
 
 
 _R = TypeVar("_R")

@@ -21,6 +21,7 @@ from phasekit import (
     PLAN_MAPPING,
     LegacyColumn,
     LegacyMapping,
+    MappingReport,
     PhasekitError,
     __version__,
     lifecycle_mermaid,
@@ -35,7 +36,14 @@ MAPPINGS: dict[str, LegacyMapping] = {"default": DEFAULT_MAPPING, "plan": PLAN_M
 
 
 #: The library's name of a value, and the option that gives it on the command line.
-_OPTIONS = {"table": "--table", "batch_size": "--batch-size", "dialect": "--dialect"}
+_OPTIONS = {
+    "table": "--table",
+    "batch_size": "--batch-size",
+    "dialect": "--dialect",
+    "index_columns": "--index-columns",
+    "lock_timeout_ms": "--lock-timeout-ms",
+    "statement_timeout_ms": "--statement-timeout-ms",
+}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -101,17 +109,37 @@ def build_parser() -> argparse.ArgumentParser:
             help="the table: NAME or SCHEMA.NAME, lower case (default: campaigns)",
         )
         script.set_defaults(command_parser=script)
+    for script in (migrate, rollback):
+        script.add_argument(
+            "--mapping",
+            choices=sorted(MAPPINGS),
+            help="how legacy values map to phases and statuses (default: default); for a "
+            "rollback, PostgreSQL only: to_legacy of the rows the new version changed",
+        )
+        script.add_argument(
+            "--batch-size",
+            type=int,
+            metavar="N",
+            help="PostgreSQL only: rows per batch of a keyset walk, each its own transaction "
+            "(default: 10000)",
+        )
+        for option, default, what in (
+            ("--lock-timeout-ms", 200, "how long a DDL statement waits for its lock"),
+            ("--statement-timeout-ms", 60_000, "how long a statement blocking writes may run"),
+        ):
+            script.add_argument(
+                option,
+                type=int,
+                default=default,
+                metavar="MS",
+                help=f"PostgreSQL only: {what} (default: {default})",
+            )
     migrate.add_argument(
-        "--mapping",
-        choices=sorted(MAPPINGS),
-        default="default",
-        help="how legacy values map to phases and statuses (default: default)",
-    )
-    migrate.add_argument(
-        "--batch-size",
-        type=int,
-        metavar="N",
-        help="PostgreSQL only: backfill N rows per transaction (run it in autocommit mode)",
+        "--index-columns",
+        default="",
+        metavar="COLUMNS",
+        help="PostgreSQL only: comma-separated columns appended to the phase index "
+        "(current_phase, phase_status, ...), e.g. created_at",
     )
     rollback.add_argument(
         "--contracted",
@@ -120,9 +148,6 @@ def build_parser() -> argparse.ArgumentParser:
         "which cannot add a column only if it is missing, so its rollback differs; "
         "PostgreSQL's rollback is the same either way",
     )
-    # Migrate-only options, refused with a reason rather than an "unrecognized argument".
-    for option in ("--mapping", "--batch-size"):
-        rollback.add_argument(option, help=argparse.SUPPRESS)
 
     diagram = commands.add_parser(
         "diagram",
@@ -131,6 +156,8 @@ def build_parser() -> argparse.ArgumentParser:
         "event and phase transition.",
     )
     diagram.set_defaults(command_parser=diagram)
+
+    _add_runner_commands(commands)
 
     mapping = commands.add_parser(
         "mapping",
@@ -142,6 +169,96 @@ def build_parser() -> argparse.ArgumentParser:
     mapping.add_argument("--mapping", choices=sorted(MAPPINGS), default="default")
     mapping.set_defaults(command_parser=mapping)
     return parser
+
+
+_DSN_HELP = (
+    "the database: a PostgreSQL URI or conninfo string (needs pip install "
+    "'phasekit[postgres]'), or sqlite:///path/to.db"
+)
+_TABLE_HELP = "the table: NAME or SCHEMA.NAME, lower case (default: campaigns)"
+
+
+def _add_runner_commands(commands: argparse._SubParsersAction[_Parser]) -> None:
+    """Add ``migrate`` (and ``migrate status``) and ``rollback``: they run on a database."""
+    from phasekit.runner import MIGRATE_STEPS
+
+    migrate = commands.add_parser(
+        "migrate",
+        help="run the migration on a live database, resumably",
+        description="Run the migration on a live database while the application keeps "
+        "writing: preflight, expand, backfill, verify, validate, index and, with --to "
+        "contract, contract. Steps already done are skipped and the backfill resumes at its "
+        "checkpoint: after Ctrl-C or a crash, run the same command again. 'phasekit migrate "
+        "status' prints where the migration is. Exit status: 0 done, 3 verify found unmapped "
+        "rows, 2 bad arguments, 1 a database error.",
+    )
+    migrate.add_argument(
+        "action",
+        nargs="?",
+        choices=["status"],
+        help="status: print the last step done and the backfill checkpoint, change nothing",
+    )
+    rollback = commands.add_parser(
+        "rollback",
+        help="undo the migration on a live database, from any point",
+        description="Undo whatever phasekit migrate did, from any point, contract included, "
+        "without losing a write of either application version. Resumable like migrate.",
+    )
+    for command in (migrate, rollback):
+        command.add_argument("--dsn", required=True, help=_DSN_HELP)
+        command.add_argument("--table", default="campaigns", help=_TABLE_HELP)
+        command.add_argument(
+            "--mapping",
+            choices=sorted(MAPPINGS),
+            default="default",
+            help="how legacy values map to phases and statuses; the rollback's to_legacy for "
+            "rows the new version changed (default: default)",
+        )
+        command.add_argument(
+            "--batch-size",
+            type=int,
+            default=10_000,
+            metavar="N",
+            help="rows per backfill transaction (default: 10000)",
+        )
+        command.add_argument(
+            "--pause-ms",
+            type=int,
+            default=0,
+            metavar="MS",
+            help="pause between batches, to leave the database room (default: 0)",
+        )
+        command.add_argument(
+            "--lock-timeout-ms",
+            type=int,
+            default=200,
+            metavar="MS",
+            help="how long a DDL statement waits for its lock before it gives up and is "
+            "retried with backoff (default: 200)",
+        )
+        command.add_argument(
+            "--statement-timeout-ms",
+            type=int,
+            default=60_000,
+            metavar="MS",
+            help="the longest a statement holding a lock that blocks writes may run "
+            "(default: 60000)",
+        )
+        command.set_defaults(command_parser=command)
+    migrate.add_argument(
+        "--to",
+        choices=MIGRATE_STEPS,
+        default="index",
+        help="the last step to run (default: index, everything but contract; contract "
+        "drops the legacy columns, once the old application version is gone)",
+    )
+    migrate.add_argument(
+        "--index-columns",
+        default="",
+        metavar="COLUMNS",
+        help="comma-separated columns the application orders or filters by, appended to "
+        "the phase index (current_phase, phase_status, ...), e.g. created_at",
+    )
 
 
 def schema_text(kind: str) -> str:
@@ -175,16 +292,27 @@ def _mapping_text(name: str) -> str:
 
 def _usage_error(arguments: argparse.Namespace) -> str | None:
     """Return what is wrong with a combination of options argparse accepted, if anything."""
+    if arguments.command in ("migrate", "rollback"):
+        for option in ("batch_size", "lock_timeout_ms", "statement_timeout_ms"):
+            if getattr(arguments, option) < 1:
+                return (
+                    f"--{option.replace('_', '-')} must be >= 1; got {getattr(arguments, option)}"
+                )
+        if arguments.pause_ms < 0:
+            return f"--pause-ms must be >= 0; got {arguments.pause_ms}"
+        return None
     if arguments.command != "sql":
         return None
     if arguments.script == "rollback":
-        if arguments.mapping is not None:
+        if arguments.mapping is not None and arguments.dialect == "sqlite":
             return (
-                "--mapping is only for 'phasekit sql migrate': the rollback restores the "
+                "--mapping is only for --dialect postgresql: SQLite's rollback restores the "
                 "legacy values from the backup, whatever the mapping"
             )
-        if arguments.batch_size is not None:
-            return "--batch-size is only for 'phasekit sql migrate'"
+        if arguments.batch_size is not None and arguments.dialect == "sqlite":
+            return "--batch-size is only for --dialect postgresql"
+        if arguments.batch_size is not None and arguments.batch_size < 1:
+            return f"--batch-size must be an int >= 1; got {arguments.batch_size}"
         if arguments.dialect == "sqlite" and arguments.contracted is None:
             return (
                 "--dialect sqlite needs --contracted (contract ran: campaign_type is gone) or "
@@ -204,16 +332,31 @@ def _run(arguments: argparse.Namespace) -> str:
     if arguments.command == "schema":
         return schema_text(arguments.format)
     if arguments.command == "sql":
+        mapping = MAPPINGS[arguments.mapping or "default"]
+        timeouts = {}
+        if arguments.dialect == "postgresql":
+            timeouts = {
+                "lock_timeout_ms": arguments.lock_timeout_ms,
+                "statement_timeout_ms": arguments.statement_timeout_ms,
+            }
         if arguments.script == "migrate":
+            columns = tuple(c.strip() for c in arguments.index_columns.split(",") if c.strip())
             script = migration_sql(
                 arguments.dialect,
-                mapping=MAPPINGS[arguments.mapping],
+                mapping=mapping,
                 table=arguments.table,
                 batch_size=arguments.batch_size,
+                index_columns=columns,
+                **timeouts,
             )
         else:
             script = rollback_sql(
-                arguments.dialect, table=arguments.table, contracted=arguments.contracted
+                arguments.dialect,
+                table=arguments.table,
+                contracted=arguments.contracted,
+                mapping=mapping,
+                batch_size=arguments.batch_size,
+                **timeouts,
             )
         return script.to_sql()
     if arguments.command == "diagram":
@@ -244,6 +387,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     problem = _usage_error(arguments)
     if problem is not None:
         command.error(problem)
+    if arguments.command in ("migrate", "rollback"):
+        return _run_on_database(arguments, command.prog)
     try:
         text = _run(arguments)
     except PhasekitError as error:
@@ -252,6 +397,103 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     output: Path | None = getattr(arguments, "output", None)
     return _write(text, output, command.prog)
+
+
+class _ProgressPrinter:
+    """Print a runner's reports: the preflight, a progress bar on stderr, each step's time."""
+
+    def __init__(self, verb: str) -> None:
+        self.verb = verb
+        self.bar_shown = False
+
+    def __call__(self, event: object) -> None:
+        from phasekit.runner import Progress, Retrying, StepDone
+
+        if isinstance(event, Progress):
+            rate = event.done / event.seconds if event.seconds > 0 else 0.0
+            left = (event.total - event.done) / rate if rate > 0 else 0.0
+            sys.stderr.write(
+                f"\r{event.step}: {event.done:,} of {event.total:,} rows, {rate:,.0f} rows/s, "
+                f"ETA {left:,.0f} s   "
+            )
+            sys.stderr.flush()
+            self.bar_shown = True
+            return
+        if self.bar_shown:
+            sys.stderr.write("\n")
+            self.bar_shown = False
+        if isinstance(event, Retrying):
+            cancelled = (
+                f"; cancelled {event.cancelled_autovacuum} autovacuum on the table"
+                if event.cancelled_autovacuum
+                else ""
+            )
+            sys.stderr.write(
+                f"{event.step}: the table is locked by another transaction (lock_timeout)"
+                f"{cancelled}; retry {event.attempt} in {event.wait_seconds:.2f} s\n"
+            )
+        elif isinstance(event, StepDone):
+            if event.skipped:
+                what = event.detail or "done before, skipped"
+            else:
+                what = f"done in {event.seconds:,.2f} s" + (
+                    f" ({event.detail})" if event.detail else ""
+                )
+            sys.stdout.write(f"{event.step}: {what}\n")
+        elif isinstance(event, MappingReport):
+            sys.stdout.write(event.summary().rstrip("\n") + "\n")
+        sys.stdout.flush()
+
+
+def _run_on_database(arguments: argparse.Namespace, prog: str) -> int:
+    """Run ``phasekit migrate``, ``migrate status`` or ``rollback``; return the status."""
+    from phasekit import runner
+
+    options = {
+        "table": arguments.table,
+        "mapping": MAPPINGS[arguments.mapping],
+        "batch_size": arguments.batch_size,
+        "pause_ms": arguments.pause_ms,
+        "lock_timeout_ms": arguments.lock_timeout_ms,
+        "statement_timeout_ms": arguments.statement_timeout_ms,
+    }
+    printer = _ProgressPrinter(arguments.command)
+    try:
+        if arguments.command == "rollback":
+            runner.rollback(arguments.dsn, report=printer, **options)
+        elif arguments.action == "status":
+            sys.stdout.write(
+                runner.migration_status(arguments.dsn, table=arguments.table).summary()
+            )
+        else:
+            columns = tuple(c.strip() for c in arguments.index_columns.split(",") if c.strip())
+            runner.migrate(
+                arguments.dsn,
+                to=arguments.to,
+                index_columns=columns,
+                report=printer,
+                **options,
+            )
+    except KeyboardInterrupt:
+        sys.stderr.write(
+            f"\n{prog}: interrupted; what was committed stays: run the same command again to "
+            "go on\n"
+        )
+        return 130
+    except runner.VerifyFailed as error:
+        sys.stderr.write(f"{prog}: {error}\n")
+        return 3
+    except runner.MissingDriver as error:
+        sys.stderr.write(f"{prog}: error: {error}\n")
+        return 2
+    except runner.DatabaseError as error:
+        sys.stderr.write(f"{prog}: database error: {error}\n")
+        return 1
+    except PhasekitError as error:
+        message = _in_command_terms(error)
+        sys.stderr.write(f"{prog}: error: {message} (see {prog} --help)\n")
+        return 2
+    return 0
 
 
 def _write(text: str, output: Path | None, prog: str) -> int:

@@ -19,6 +19,31 @@ function attempt(decode) {
   }
 }
 
+// Apply each stream of frames to a fresh ProgressView: after each frame, what apply
+// returned (or threw) and what the view keeps for that frame's campaign; at the end, the
+// campaigns in order, the size, and what get answers for each query.
+function runView(stream) {
+  const view = new api.ProgressView();
+  const steps = stream.frames.map((frame) => {
+    const message = api.decodeFrame(frame);
+    let outcome;
+    try {
+      outcome = { applied: view.apply(message) };
+    } catch (error) {
+      outcome = error instanceof api.InvalidValue ? { error: error.message } : { crash: String(error) };
+    }
+    return { ...outcome, kept: view.get(message.campaignId) ?? null };
+  });
+  const queries = stream.queries.map((query) => {
+    try {
+      return { value: view.get(query) ?? null };
+    } catch (error) {
+      return error instanceof api.InvalidValue ? { error: error.message } : { crash: String(error) };
+    }
+  });
+  return { steps, campaigns: [...view], size: view.size, queries };
+}
+
 const results = {
   frames: vectors.frames.map((frame) => attempt(() => api.decodeFrame(frame))),
   batches: vectors.batches.map((frame) => attempt(() => api.decodeBatch(frame))),
@@ -27,5 +52,6 @@ const results = {
     transitions: api.availableTransitions(state),
     terminal: api.isTerminal(state),
   })),
+  views: (vectors.views ?? []).map(runView),
 };
 writeFileSync(resultsPath, JSON.stringify(results));

@@ -206,7 +206,7 @@ def decode_legacy(
             envelope.campaign_id,
             phase,
             status,
-            body.progress,
+            body.progress,  # type: ignore[arg-type]
             body.processed,  # type: ignore[arg-type]
             body.total,  # type: ignore[arg-type]
             sequence=envelope.sequence,  # type: ignore[arg-type]

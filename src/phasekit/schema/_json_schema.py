@@ -20,6 +20,7 @@ from phasekit._model import Event, Phase, PhaseStatus
 
 __all__ = [
     "JSON_SCHEMA_DIALECT",
+    "NOT_BLANK_PATTERN",
     "STRIPPED_PATTERN",
     "JSONValue",
     "Ref",
@@ -42,6 +43,8 @@ JSON_SCHEMA_DIALECT: Final = "https://json-schema.org/draft/2020-12/schema"
 _WHITESPACE: Final = "".join(f"\\u{code:04x}" for code in range(0x10000) if chr(code).isspace())
 #: A string with no leading or trailing whitespace, as :func:`str.strip` leaves it.
 STRIPPED_PATTERN: Final = f"^[^{_WHITESPACE}]([\\s\\S]*[^{_WHITESPACE}])?$"
+#: A string with something besides whitespace in it, so :func:`str.strip` leaves it non-empty.
+NOT_BLANK_PATTERN: Final = f"[^{_WHITESPACE}]"
 
 
 def enum_description(kind: type[Phase] | type[PhaseStatus] | type[Event]) -> str:

@@ -2,10 +2,11 @@
 
 Python writes only what it derives from its tables (the enums, codes, tags and limits,
 the message field tables and interfaces, the lifecycle table) as the small module
-:func:`tables_module`. The lifecycle functions and the compact-frame decoder are real
-TypeScript, ``runtime.ts`` beside this file (package data), which imports the tables
-from ``"./tables"`` and so type-checks on its own. :func:`typescript` joins both into the
-one self-contained module that users copy.
+:func:`tables_module`. The lifecycle functions, the compact-frame decoder and the
+client's ``ProgressView`` are real TypeScript, ``runtime.ts`` beside this file (package
+data), which imports the tables from ``"./tables"`` and so type-checks on its own.
+:func:`typescript` joins both into the one self-contained module that users copy (and
+that ``ts/`` packs for npm).
 """
 
 from __future__ import annotations
@@ -241,9 +242,11 @@ def typescript() -> str:
 
     It holds string-literal unions and readonly arrays for the enums, interfaces for the
     records and envelopes, the lifecycle table with ``availableEvents`` and
-    ``availableTransitions``, and ``decodeFrame``, which validates a compact frame
-    exactly like :func:`phasekit.codec.decode`. It compiles with ``tsc --strict`` for
-    ES2020, to CommonJS and to ES modules alike, and runs where
-    ``String.prototype.isWellFormed`` exists (ES2024: Node 20, current browsers).
+    ``availableTransitions``, ``decodeFrame``, which validates a compact frame exactly
+    like :func:`phasekit.codec.decode`, and ``ProgressView``, which keeps the newest
+    progress message per campaign exactly like :class:`phasekit.ProgressView`. It
+    compiles with ``tsc --strict`` for ES2020, to CommonJS and to ES modules alike, and
+    runs where ``String.prototype.isWellFormed`` exists (ES2024: Node 20, current
+    browsers).
     """
     return tables_module() + "\n" + _IMPORT.sub("", runtime_source(), count=1)

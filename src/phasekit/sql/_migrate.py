@@ -26,6 +26,7 @@ step is one function and one entry there.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Final
 
@@ -36,6 +37,7 @@ from phasekit._model import Phase, PhaseStatus
 from phasekit.errors import InvalidValue
 from phasekit.legacy import DEFAULT_MAPPING, LegacyMapping
 from phasekit.sql._expressions import mappable, phase_case, status_case, verify_query
+from phasekit.sql._postgresql import Online, migration_steps
 from phasekit.sql._script import (
     LEGACY_COLUMNS,
     PHASE_COLUMNS,
@@ -48,7 +50,24 @@ from phasekit.sql._script import (
     script_target,
 )
 
-__all__ = ["MIGRATION_STEPS", "Migration", "migration_sql"]
+__all__ = [
+    "DEFAULT_BATCH_SIZE",
+    "DEFAULT_LOCK_TIMEOUT_MS",
+    "DEFAULT_STATEMENT_TIMEOUT_MS",
+    "MIGRATION_STEPS",
+    "Migration",
+    "migration_sql",
+    "online_parameters",
+]
+
+#: Rows a PostgreSQL backfill batch maps in one transaction.
+DEFAULT_BATCH_SIZE: Final = 10_000
+#: How long a DDL statement waits for its lock before giving up (and a runner retries).
+DEFAULT_LOCK_TIMEOUT_MS: Final = 200
+#: How long a statement that holds a lock blocking writes may run.
+DEFAULT_STATEMENT_TIMEOUT_MS: Final = 60_000
+
+_COLUMN = re.compile(r"[a-z_][a-z0-9_]{0,62}\Z")
 
 
 @attrs.frozen
@@ -66,18 +85,29 @@ def migration_sql(
     mapping: LegacyMapping = DEFAULT_MAPPING,
     table: str = "campaigns",
     batch_size: int | None = None,
+    lock_timeout_ms: int = DEFAULT_LOCK_TIMEOUT_MS,
+    statement_timeout_ms: int = DEFAULT_STATEMENT_TIMEOUT_MS,
+    index_columns: tuple[str, ...] = (),
 ) -> MigrationScript:
     """Return the migration script from the legacy columns to the phase columns.
 
     ``dialect`` is ``"postgresql"`` or ``"sqlite"``; ``table`` one identifier or
     ``schema.identifier``, in lower case (the SQL quotes it), and must have an ``id``
-    key. On PostgreSQL ``batch_size``
-    makes the backfill update that many rows per transaction, keyed by ``id`` (run it
-    outside a transaction block, in autocommit mode), so locks stay short.
+    key.
+
+    On PostgreSQL the script is online: both application versions keep writing while
+    it runs (see the migration guide). The backfill maps ``batch_size`` rows
+    (default 10,000) per transaction in ``id`` order, each batch with its checkpoint;
+    every DDL runs under ``lock_timeout_ms`` and ``statement_timeout_ms``; the phase
+    index is on ``(current_phase, phase_status, *index_columns)``, where
+    ``index_columns`` names the columns the application orders or filters by, such as
+    ``("created_at",)``.
 
     >>> script = migration_sql("sqlite")
     >>> [step.name for step in script.steps]
     ['preflight', 'expand', 'backfill', 'verify', 'contract']
+    >>> [step.name for step in migration_sql("postgresql").steps][:4]
+    ['preflight', 'expand', 'backfill', 'verify']
     """
     target = script_target(dialect, table)
     check_instance(mapping, LegacyMapping, "mapping")
@@ -89,9 +119,43 @@ def migration_sql(
                 value=batch_size,
             )
         check_int(batch_size, "batch_size", minimum=1)
+    if target.dialect == "postgresql":
+        online = online_parameters(
+            target,
+            mapping,
+            batch_size=DEFAULT_BATCH_SIZE if batch_size is None else batch_size,
+            lock_timeout_ms=lock_timeout_ms,
+            statement_timeout_ms=statement_timeout_ms,
+            index_columns=index_columns,
+        )
+        return MigrationScript(target.dialect, target.table, migration_steps(online))
     migration = Migration(target, mapping, batch_size)
     steps = tuple(step(migration) for step in MIGRATION_STEPS)
     return MigrationScript(target.dialect, target.table, steps)
+
+
+def online_parameters(
+    target: Target,
+    mapping: LegacyMapping,
+    *,
+    batch_size: int,
+    lock_timeout_ms: object,
+    statement_timeout_ms: object,
+    index_columns: object,
+) -> Online:
+    """Return the :class:`Online` parameters, each checked."""
+    lock = check_int(lock_timeout_ms, "lock_timeout_ms", minimum=1)
+    statement = check_int(statement_timeout_ms, "statement_timeout_ms", minimum=1)
+    if not isinstance(index_columns, tuple) or not all(
+        isinstance(column, str) and _COLUMN.match(column) for column in index_columns
+    ):
+        raise InvalidValue(
+            "index_columns must be a tuple of lower-case column names matching "
+            f"[a-z_][a-z0-9_]*; got {shown(index_columns)}",
+            field="index_columns",
+            value=index_columns,
+        )
+    return Online(target, mapping, batch_size, lock, statement, index_columns)
 
 
 def preflight(migration: Migration) -> MigrationStep:

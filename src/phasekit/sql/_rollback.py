@@ -1,6 +1,7 @@
-"""The rollback script: the legacy columns back from the backup, the phase columns gone.
+"""The rollback script: the legacy columns back, the phase columns gone.
 
-It undoes :func:`~phasekit.migration_sql` whether or not ``contract`` ran. Each step is
+It undoes :func:`~phasekit.migration_sql` whether or not ``contract`` ran. PostgreSQL's
+steps are in :mod:`phasekit.sql._postgresql`; SQLite's are here. Each step is
 a function of the :class:`Rollback`, returning its :class:`~phasekit.MigrationStep` or
 ``None`` when the step has nothing to do in that situation; :data:`ROLLBACK_STEPS`
 lists them per dialect, in order.
@@ -18,8 +19,16 @@ from typing import Final
 
 import attrs
 
-from phasekit._checks import shown
+from phasekit._checks import check_instance, check_int, shown
 from phasekit.errors import InvalidValue
+from phasekit.legacy import DEFAULT_MAPPING, LegacyMapping
+from phasekit.sql._migrate import (
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_LOCK_TIMEOUT_MS,
+    DEFAULT_STATEMENT_TIMEOUT_MS,
+    online_parameters,
+)
+from phasekit.sql._postgresql import rollback_steps
 from phasekit.sql._script import (
     LEGACY_COLUMNS,
     PHASE_COLUMNS,
@@ -49,33 +58,66 @@ class Rollback:
 
 
 def rollback_sql(
-    dialect: Dialect, *, table: str = "campaigns", contracted: bool | None = None
+    dialect: Dialect,
+    *,
+    table: str = "campaigns",
+    contracted: bool | None = None,
+    mapping: LegacyMapping = DEFAULT_MAPPING,
+    batch_size: int | None = None,
+    lock_timeout_ms: int = DEFAULT_LOCK_TIMEOUT_MS,
+    statement_timeout_ms: int = DEFAULT_STATEMENT_TIMEOUT_MS,
 ) -> MigrationScript:
-    """Return the script that undoes :func:`migration_sql`, whether or not contract ran.
+    """Return the script that undoes :func:`migration_sql`, from any point.
 
-    The legacy columns are restored exactly from the backup table (a NULL progress stays
-    NULL), whatever mapping the migration used; then the phase columns and the backup
-    are removed. Columns that ``contract`` dropped come back without their old
-    constraints and indexes: recreate those with your schema tool.
+    On PostgreSQL the script is the same from every point of the online migration,
+    contract included, and loses no write of either application version: before
+    contract the legacy columns are live, and the phase columns go; after contract the
+    legacy columns come back (NOT NULL again, without their old indexes: recreate those
+    with your schema tool), kept in step with the new version's writes by the trigger,
+    each row filled from the backup where its phase state is unchanged since contract
+    and from ``to_legacy`` under ``mapping`` where the new version changed it.
+    ``batch_size``, ``lock_timeout_ms`` and ``statement_timeout_ms`` are as for
+    :func:`migration_sql`.
 
+    On SQLite the legacy columns are restored exactly from the backup table (a NULL
+    progress stays NULL); then the phase columns and the backup are removed.
     ``contracted`` says whether ``contract`` ran (the legacy columns are gone). SQLite
     cannot add a column only if it is missing, so with ``None`` its script has guarded
     steps for a program to check (each step's ``guard``), and its text does not
     run as printed in every situation; with ``True`` or ``False`` it has no guard and
     runs as printed in that situation. PostgreSQL's script is the same for every value.
 
-    >>> [step.name for step in rollback_sql("postgresql").steps]
-    ['restore', 'drop_phase_columns', 'drop_backup']
+    >>> [step.name for step in rollback_sql("postgresql").steps][:3]
+    ['restore_start', 'restore', 'restore_validate']
     >>> [step.name for step in rollback_sql("sqlite", contracted=False).steps]
     ['restore', 'drop_phase_columns', 'drop_backup']
     """
     target = script_target(dialect, table)
+    check_instance(mapping, LegacyMapping, "mapping")
     if contracted is not None and type(contracted) is not bool:
         raise InvalidValue(
             f"contracted must be True, False or None; got {shown(contracted)}",
             field="contracted",
             value=contracted,
         )
+    if batch_size is not None:
+        if target.dialect != "postgresql":
+            raise InvalidValue(
+                f"batch_size is only for postgresql; got {shown(batch_size)} for {target.dialect}",
+                field="batch_size",
+                value=batch_size,
+            )
+        check_int(batch_size, "batch_size", minimum=1)
+    if target.dialect == "postgresql":
+        online = online_parameters(
+            target,
+            mapping,
+            batch_size=DEFAULT_BATCH_SIZE if batch_size is None else batch_size,
+            lock_timeout_ms=lock_timeout_ms,
+            statement_timeout_ms=statement_timeout_ms,
+            index_columns=(),
+        )
+        return MigrationScript(target.dialect, target.table, rollback_steps(online))
     rollback = Rollback(target, contracted)
     steps = tuple(
         found for step in ROLLBACK_STEPS[target.dialect] if (found := step(rollback)) is not None
@@ -104,19 +146,6 @@ def _has_column(target: Target, column: str) -> str:
     if target.names.schema is not None:
         where += f", {literal(target.names.schema)}"
     return f"SELECT COUNT(*) FROM pragma_table_info({where}) WHERE name = {literal(column)}"
-
-
-def restore_postgresql(rollback: Rollback) -> MigrationStep:
-    """Bring the legacy columns back if missing, and copy their values from the backup."""
-    target = rollback.target
-    columns = ", ".join(
-        f"ADD COLUMN IF NOT EXISTS {c} {_legacy_type(target.dialect, c)}" for c in LEGACY_COLUMNS
-    )
-    return MigrationStep(
-        "restore",
-        (f"ALTER TABLE {target.names.table} {columns}", _restore_values(target)),
-        "bring the legacy columns back and copy their values from the backup",
-    )
 
 
 def restore_columns_sqlite(rollback: Rollback) -> MigrationStep | None:
@@ -162,12 +191,6 @@ def drop_phase_columns(rollback: Rollback) -> MigrationStep:
     """Remove the phase columns (on SQLite, guarded when unsure: only while they exist)."""
     target = rollback.target
     t = target.names.table
-    if target.dialect == "postgresql":
-        return MigrationStep(
-            "drop_phase_columns",
-            (f"ALTER TABLE {t} " + ", ".join(f"DROP COLUMN IF EXISTS {c}" for c in PHASE_COLUMNS),),
-            "remove the phase columns",
-        )
     return MigrationStep(
         "drop_phase_columns",
         tuple(f"ALTER TABLE {t} DROP COLUMN {c}" for c in PHASE_COLUMNS),
@@ -188,6 +211,5 @@ def drop_backup(rollback: Rollback) -> MigrationStep:
 #: The steps of a rollback script per dialect, in order: each a function of the
 #: :class:`Rollback`, returning ``None`` when it has nothing to do in that situation.
 ROLLBACK_STEPS: Final[Mapping[Dialect, tuple[Callable[[Rollback], MigrationStep | None], ...]]] = {
-    "postgresql": (restore_postgresql, drop_phase_columns, drop_backup),
     "sqlite": (restore_columns_sqlite, restore_sqlite, drop_phase_columns, drop_backup),
 }

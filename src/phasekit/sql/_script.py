@@ -55,7 +55,11 @@ class MigrationStep:
     that must work whether or not ``contract`` ran needs it; plain SQL text cannot
     check it, see :meth:`MigrationScript.to_sql`.) When ``in_transaction`` is false the
     step commits as it goes (the batched backfill) and must be run in autocommit mode,
-    outside a transaction block.
+    outside a transaction block, statement by statement. When ``repeat`` is true the step
+    is one statement to run again and again, each run its own transaction, until it
+    reports 0 rows (a batch of a keyset walk that checkpoints itself). When
+    ``generates_statements`` is true the step's last statement is a query whose rows are
+    the statements to run next, one by one (what psql's ``\\gexec`` does).
     """
 
     name: str
@@ -63,6 +67,8 @@ class MigrationStep:
     description: str = ""
     guard: str | None = None
     in_transaction: bool = True
+    repeat: bool = False
+    generates_statements: bool = False
 
 
 #: How to run a printed script so that it stops at its first error, per dialect.
@@ -129,6 +135,16 @@ class MigrationScript:
                 parts.append("-- guard: run this step only when this returns non-zero:")
                 parts.append(f"-- {step.guard}")
             statements = [f"{statement};" for statement in step.statements]
+            if step.repeat:
+                parts.append(
+                    "-- repeat: run the last statement again and again, each run in its own "
+                    "transaction (autocommit), until it reports 0 rows"
+                )
+            elif step.generates_statements:
+                parts.append(
+                    "-- generates: run each statement the last query returns (psql: end it "
+                    "with \\gexec instead of ;)"
+                )
             if step.in_transaction:
                 statements = ["BEGIN;", *statements, "COMMIT;"]
             else:
@@ -182,6 +198,16 @@ class TableNames:
         self.backup_index = _quote(backup[: _MAX_IDENTIFIER - 3] + "_id")
         self.prefix = prefix
         self.guard = _quote("phasekit_contract_guard")
+        self.bare_state = _quote(_suffixed(name, "_phasekit_state"))
+        self.state = prefix + self.bare_state
+        self.sync_function = prefix + _quote(_suffixed(name, "_phasekit_sync"))
+        self.backup_function = prefix + _quote(_suffixed(name, "_phasekit_keep_backup"))
+        self.phase_index = prefix + _quote(_suffixed(name, "_phasekit_phase_idx"))
+
+
+def _suffixed(name: str, suffix: str) -> str:
+    """Return ``name`` cut so that ``name + suffix`` is a PostgreSQL identifier (63 bytes)."""
+    return name[: _MAX_IDENTIFIER - len(suffix)] + suffix
 
 
 @attrs.frozen

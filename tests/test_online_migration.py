@@ -1,0 +1,539 @@
+"""The online PostgreSQL migration on a real server, under live writes of both versions.
+
+Two writer threads play the two application versions: the old one writes the legacy
+columns (from before expand until contract, and again after a rollback), the new one the
+phase columns (from the end of the backfill, through contract or until a rollback drops
+them). Each write is logged, in the same transaction, in a control table with a sequence
+number taken while the row is locked, so the last write of each row is known exactly.
+Afterwards every row must hold what its last write says, whoever made it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from phasekit import DEFAULT_MAPPING, Phase, PhaseStatus, map_legacy, runner
+from phasekit.legacy import LEGACY_CAMPAIGN_TYPES, LEGACY_STATUSES
+from tests import sql_runner
+
+ROWS = 2_000
+BATCH = 150
+TYPES = tuple(
+    value for value in LEGACY_CAMPAIGN_TYPES if DEFAULT_MAPPING.target("campaign_type", value)
+)
+STATUSES = tuple(value for value in LEGACY_STATUSES if DEFAULT_MAPPING.target("status", value))
+
+Legacy = tuple[str, str, float | None]
+Phases = tuple[str, str, float]
+
+
+@pytest.fixture(scope="module")
+def dsn() -> str:
+    return sql_runner.postgres_dsn()
+
+
+@pytest.fixture
+def connection(dsn: str) -> Iterator[psycopg.Connection[tuple[Any, ...]]]:
+    with psycopg.connect(dsn, autocommit=True) as opened:
+        yield opened
+
+
+def create_table(
+    connection: psycopg.Connection[tuple[Any, ...]], table: str = "campaigns", seed: int = 0
+) -> dict[int, Legacy]:
+    """Create a legacy table of ``ROWS`` rows and the writers' control table."""
+    for name in (table, f"{table}_phasekit_state", f"{table}_phasekit_backup", f"{table}_writes"):
+        connection.execute(f"DROP TABLE IF EXISTS {name} CASCADE")
+    connection.execute(
+        f"CREATE TABLE {table} (id bigserial PRIMARY KEY, name text NOT NULL, "
+        "campaign_type text NOT NULL, status text NOT NULL, progress_percentage double "
+        "precision CHECK (progress_percentage BETWEEN 0 AND 100), created_at timestamptz "
+        "NOT NULL DEFAULT '2026-01-01')"
+    )
+    connection.execute(f"CREATE INDEX {table}_legacy_idx ON {table} (campaign_type, status)")
+    connection.execute(
+        f"CREATE TABLE {table}_writes (seq bigserial PRIMARY KEY, id bigint NOT NULL, "
+        "version text NOT NULL, campaign_type text, status text, progress_percentage double "
+        "precision, current_phase text, phase_status text, progress double precision)"
+    )
+    generator = random.Random(seed)
+    rows: dict[int, Legacy] = {}
+    with connection.cursor() as cursor:
+        values = []
+        for index in range(1, ROWS + 1):
+            progress = None if index % 5 == 0 else float(generator.randrange(101))
+            row = (generator.choice(TYPES), generator.choice(STATUSES), progress)
+            rows[index] = row
+            values.append((f"campaign {index}", *row))
+        cursor.executemany(
+            f"INSERT INTO {table} (name, campaign_type, status, progress_percentage) "
+            "VALUES (%s, %s, %s, %s)",
+            values,
+        )
+    return rows
+
+
+class Writer(threading.Thread):
+    """One application version writing the table until stopped, logging every write."""
+
+    def __init__(self, dsn: str, version: str, seed: int) -> None:
+        super().__init__(daemon=True)
+        self.dsn, self.version = dsn, version
+        self.generator = random.Random(seed)
+        self.halt = threading.Event()
+        self.errors: list[str] = []
+        self.writes = 0
+
+    def run(self) -> None:
+        with psycopg.connect(self.dsn, autocommit=True) as connection:
+            while not self.halt.is_set():
+                try:
+                    with connection.transaction():
+                        if self.version == "old":
+                            self._old(connection)
+                        else:
+                            self._new(connection)
+                    self.writes += 1
+                except psycopg.Error as error:
+                    self.errors.append(" ".join(str(error).split()))
+                time.sleep(0.001)
+
+    def stop(self) -> None:
+        self.halt.set()
+        self.join(timeout=30)
+
+    def _log(self, connection: psycopg.Connection[tuple[Any, ...]], row: tuple[Any, ...]) -> None:
+        columns = (
+            "id, version, campaign_type, status, progress_percentage"
+            if self.version == "old"
+            else "id, version, current_phase, phase_status, progress"
+        )
+        connection.execute(
+            f"INSERT INTO campaigns_writes ({columns}) VALUES (%s, %s, %s, %s, %s)",
+            (row[0], self.version, *row[1:]),
+        )
+
+    def _old(self, connection: psycopg.Connection[tuple[Any, ...]]) -> None:
+        pick = self.generator
+        progress = None if pick.random() < 0.2 else float(pick.randrange(101))
+        if pick.random() < 0.2:
+            returned = connection.execute(
+                "INSERT INTO campaigns (name, campaign_type, status, progress_percentage) "
+                "VALUES ('old', %s, %s, %s) "
+                "RETURNING id, campaign_type, status, progress_percentage",
+                (pick.choice(TYPES), pick.choice(STATUSES), progress),
+            ).fetchone()
+        else:
+            returned = connection.execute(
+                "UPDATE campaigns SET status = %s, progress_percentage = %s WHERE id = %s "
+                "RETURNING id, campaign_type, status, progress_percentage",
+                (pick.choice(STATUSES), progress, pick.randrange(1, ROWS + 1)),
+            ).fetchone()
+        assert returned is not None
+        self._log(connection, returned)
+
+    def _new(self, connection: psycopg.Connection[tuple[Any, ...]]) -> None:
+        pick = self.generator
+        state = (pick.choice(list(Phase)).value, pick.choice(list(PhaseStatus)).value)
+        progress = float(pick.randrange(101))
+        if pick.random() < 0.2:
+            returned = connection.execute(
+                "INSERT INTO campaigns (name, current_phase, phase_status, progress) "
+                "VALUES ('new', %s, %s, %s) RETURNING id, current_phase, phase_status, progress",
+                (*state, progress),
+            ).fetchone()
+        else:
+            returned = connection.execute(
+                "UPDATE campaigns SET current_phase = %s, phase_status = %s, progress = %s "
+                "WHERE id = %s RETURNING id, current_phase, phase_status, progress",
+                (*state, progress, pick.randrange(1, ROWS + 1)),
+            ).fetchone()
+        assert returned is not None
+        self._log(connection, returned)
+
+
+def last_writes(connection: psycopg.Connection[tuple[Any, ...]]) -> dict[int, tuple[Any, ...]]:
+    """Return each written row's last write: (version, legacy values, phase values)."""
+    rows = connection.execute(
+        "SELECT DISTINCT ON (id) id, version, campaign_type, status, progress_percentage, "
+        "current_phase, phase_status, progress FROM campaigns_writes ORDER BY id, seq DESC"
+    ).fetchall()
+    return {row[0]: row[1:] for row in rows}
+
+
+def phase_of(legacy: Legacy) -> Phases:
+    state = map_legacy(*legacy)
+    return (state.phase.value, state.status.value, state.progress)
+
+
+def check_phases(
+    connection: psycopg.Connection[tuple[Any, ...]], initial: dict[int, Legacy]
+) -> None:
+    """Every row's phase columns hold what its last write (or its legacy row) says."""
+    written = last_writes(connection)
+    rows = connection.execute(
+        "SELECT id, current_phase, phase_status, progress FROM campaigns ORDER BY id"
+    ).fetchall()
+    assert {row[0] for row in rows} == set(initial) | set(written)
+    for identifier, *phases in rows:
+        last = written.get(identifier)
+        if last is None:
+            expected = phase_of(initial[identifier])
+        elif last[0] == "old":
+            expected = phase_of((last[1], last[2], last[3]))
+        else:
+            expected = (last[4], last[5], last[6])
+        assert tuple(phases) == expected, identifier
+
+
+def check_legacy(
+    connection: psycopg.Connection[tuple[Any, ...]], initial: dict[int, Legacy]
+) -> None:
+    """Every row's legacy columns hold its last legacy write exactly, or map to its last
+    phase write; a row nobody wrote holds its original values exactly."""
+    written = last_writes(connection)
+    rows = connection.execute(
+        "SELECT id, campaign_type, status, progress_percentage FROM campaigns ORDER BY id"
+    ).fetchall()
+    assert {row[0] for row in rows} == set(initial) | set(written)
+    for identifier, *legacy in rows:
+        last = written.get(identifier)
+        if last is None:
+            assert tuple(legacy) == initial[identifier], identifier
+        elif last[0] == "old":
+            assert tuple(legacy) == (last[1], last[2], last[3]), identifier
+        else:
+            assert phase_of((legacy[0], legacy[1], legacy[2])) == (last[4], last[5], last[6])
+
+
+def columns(connection: psycopg.Connection[tuple[Any, ...]]) -> dict[str, bool]:
+    """Return the table's columns and whether each is nullable."""
+    rows = connection.execute(
+        "SELECT column_name, is_nullable = 'YES' FROM information_schema.columns "
+        "WHERE table_name = 'campaigns' ORDER BY ordinal_position"
+    ).fetchall()
+    return dict(rows)
+
+
+class Interrupted(Exception):
+    """Raised from a report to stop the runner mid-step, as a crash would."""
+
+
+def reporter(actions: dict[str, Callable[[], None]]) -> Callable[[object], None]:
+    """Return a report callback running ``actions[name]`` when the step ``name`` is done
+    (or, for ``progress:NAME:K``, at the K-th progress report of that walk)."""
+    seen: dict[str, int] = {}
+
+    def report(event: object) -> None:
+        if isinstance(event, runner.StepDone):
+            action = actions.get(event.step)
+        elif isinstance(event, runner.Progress):
+            seen[event.step] = seen.get(event.step, 0) + 1
+            action = actions.get(f"progress:{event.step}:{seen[event.step]}")
+        else:
+            return
+        if action is not None:
+            action()
+
+    return report
+
+
+def interrupt() -> None:
+    raise Interrupted
+
+
+def test_migration_under_both_versions_loses_no_write(
+    dsn: str, connection: psycopg.Connection[tuple[Any, ...]]
+) -> None:
+    initial = create_table(connection)
+    old, new = Writer(dsn, "old", 1), Writer(dsn, "new", 2)
+    old.start()
+    time.sleep(0.2)
+    runner.migrate(
+        dsn,
+        batch_size=BATCH,
+        index_columns=("created_at",),
+        report=reporter({"backfill": new.start}),
+    )
+    assert columns(connection)["current_phase"] is False
+    check_legacy_agrees = connection.execute(
+        "SELECT COUNT(*) FROM campaigns WHERE campaign_type IS NULL OR status IS NULL"
+    ).fetchone()
+    assert check_legacy_agrees == (0,)
+    # The old version is gone by contract: stop it once contract may drop its columns.
+    runner.migrate(
+        dsn, batch_size=BATCH, to="contract", report=reporter({"contract_drop_indexes": old.stop})
+    )
+    time.sleep(0.3)
+    new.stop()
+    assert (old.errors, new.errors) == ([], [])
+    assert old.writes > 50
+    assert new.writes > 20
+    assert "campaign_type" not in columns(connection)
+    check_phases(connection, initial)
+    indexes = {
+        row[0]
+        for row in connection.execute(
+            "SELECT indexname FROM pg_indexes WHERE tablename = 'campaigns'"
+        ).fetchall()
+    }
+    assert indexes == {"campaigns_pkey", "campaigns_phasekit_phase_idx"}
+    status = runner.migration_status(dsn)
+    assert (status.step, status.backfill_next_id) == ("contract", None)
+    # Every row there at expand mapped once: each batch commits with its checkpoint.
+    at_expand = connection.execute(
+        "SELECT COUNT(*) FROM campaigns WHERE id <= %s", (status.backfill_end_id,)
+    ).fetchone()
+    assert at_expand == (status.backfill_rows,)
+
+
+ROLLBACK_POINTS = {
+    "expand": ("expand", {}),
+    "backfill, interrupted": ("backfill", {"progress:backfill:3": interrupt}),
+    "backfill": ("backfill", {}),
+    "validate": ("validate", {}),
+    "index": ("index", {}),
+    "contract, interrupted in the backup": (
+        "contract",
+        {"progress:contract_backup:2": interrupt},
+    ),
+    "contract": ("contract", {}),
+}
+
+
+@pytest.mark.parametrize("point", list(ROLLBACK_POINTS))
+def test_rollback_from_any_point_loses_no_write(
+    dsn: str, connection: psycopg.Connection[tuple[Any, ...]], point: str
+) -> None:
+    initial = create_table(connection)
+    to, crash = ROLLBACK_POINTS[point]
+    old, new = Writer(dsn, "old", 3), Writer(dsn, "new", 4)
+    revived = Writer(dsn, "old", 5)
+    old.start()
+    time.sleep(0.2)
+    contracted = to == "contract" and not crash
+    actions: dict[str, Callable[[], None]] = {"backfill": new.start, **crash}
+    if contracted:
+        actions["contract_drop_indexes"] = old.stop
+    with contextlib.suppress(Interrupted):
+        runner.migrate(dsn, batch_size=BATCH, to=to, report=reporter(actions))
+    time.sleep(0.2)
+    # The rollback: the new version writes until the phase columns go; the old version
+    # comes back once the legacy columns are NOT NULL again.
+    undo = {"drop_phase_index": new.stop if new.is_alive() else lambda: None}
+    if contracted:
+        undo["restore_not_null"] = revived.start
+    runner.rollback(dsn, batch_size=BATCH, report=reporter(undo))
+    time.sleep(0.2)
+    for writer in (old, new, revived):
+        if writer.is_alive():
+            writer.stop()
+    assert (old.errors, new.errors, revived.errors) == ([], [], [])
+    assert old.writes > 10
+    assert columns(connection) == {
+        "id": False,
+        "name": False,
+        "campaign_type": False,
+        "status": False,
+        "progress_percentage": True,
+        "created_at": False,
+    }
+    check_legacy(connection, initial)
+    leftovers = connection.execute(
+        "SELECT to_regclass('campaigns_phasekit_state'), "
+        "to_regclass('campaigns_phasekit_backup'), "
+        "(SELECT COUNT(*) FROM pg_trigger WHERE tgrelid = CAST('campaigns' AS regclass) "
+        "AND NOT tgisinternal), "
+        "(SELECT COUNT(*) FROM pg_proc WHERE proname LIKE 'campaigns_phasekit%%')"
+    ).fetchone()
+    assert leftovers == (None, None, 0, 0)
+
+
+def run_cli(*arguments: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "phasekit", *arguments],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1] / "src")},
+    )
+
+
+def test_killed_at_random_points_of_the_backfill_the_rerun_equals_an_uninterrupted_run(
+    dsn: str, connection: psycopg.Connection[tuple[Any, ...]]
+) -> None:
+    tables = {}
+    for table in ("reference", "killed"):
+        create_table(connection, table, seed=7)
+        tables[table] = ["--dsn", dsn, "--table", table, "--batch-size", "40", "--to", "index"]
+    done = run_cli("migrate", *tables["reference"])
+    _, err = done.communicate(timeout=600)
+    assert done.returncode == 0, err
+    generator = random.Random(11)
+    kills = 0
+    for _ in range(6):
+        process = run_cli("migrate", *tables["killed"], "--pause-ms", "5")
+        time.sleep(generator.uniform(0.3, 1.5))
+        if process.poll() is None:
+            process.send_signal(signal.SIGKILL)
+            kills += 1
+        process.communicate(timeout=60)
+    assert kills >= 3
+    rerun = run_cli("migrate", *tables["killed"])
+    _, err = rerun.communicate(timeout=600)
+    assert rerun.returncode == 0, err
+    table_rows = {
+        table: connection.execute(f"SELECT * FROM {table} ORDER BY id").fetchall()
+        for table in tables
+    }
+    assert table_rows["killed"] == table_rows["reference"]
+    states = {
+        table: connection.execute(
+            f"SELECT step, backfill_next_id, backfill_rows FROM {table}_phasekit_state"
+        ).fetchall()
+        for table in tables
+    }
+    # Each batch and its checkpoint commit together: no row counted twice.
+    assert states["killed"] == states["reference"] == [("index", None, ROWS)]
+    for table in tables:
+        connection.execute(f"DROP TABLE {table}, {table}_phasekit_state, {table}_writes CASCADE")
+
+
+def test_ctrl_c_stops_in_one_line_and_the_same_command_goes_on(
+    dsn: str, connection: psycopg.Connection[tuple[Any, ...]]
+) -> None:
+    create_table(connection)
+    arguments = ["migrate", "--dsn", dsn, "--batch-size", "20", "--pause-ms", "20"]
+    process = run_cli(*arguments)
+    deadline = time.monotonic() + 120
+    while runner.migration_status(dsn).backfill_rows < 200 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert err.splitlines()[-1] == (
+        "phasekit migrate: interrupted; what was committed stays: run the same command "
+        "again to go on"
+    )
+    assert "Traceback" not in err
+    stopped = runner.migration_status(dsn)
+    assert 200 <= stopped.backfill_rows < ROWS
+    again = run_cli(*arguments[:-2])
+    out, err = again.communicate(timeout=600)
+    assert again.returncode == 0, err
+    assert "expand: done before, skipped" in out
+    assert runner.migration_status(dsn).backfill_rows == ROWS
+    runner.rollback(dsn)
+
+
+def test_a_ddl_waiting_for_its_lock_gives_up_and_retries(
+    dsn: str, connection: psycopg.Connection[tuple[Any, ...]]
+) -> None:
+    create_table(connection)
+    holder = psycopg.connect(dsn)
+    holder.execute("SELECT COUNT(*) FROM campaigns")  # holds ACCESS SHARE until it ends
+    retries: list[runner.Retrying] = []
+
+    def report(event: object) -> None:
+        if isinstance(event, runner.Retrying):
+            retries.append(event)
+            if len(retries) == 3:
+                holder.rollback()
+
+    runner.migrate(dsn, batch_size=BATCH, to="expand", report=report)
+    holder.close()
+    assert [retry.step for retry in retries] == ["expand"] * 3
+    assert runner.migration_status(dsn).step == "expand"
+    runner.rollback(dsn)
+
+
+def test_verify_not_zero_stops_before_validate_with_exit_status_3(
+    dsn: str, connection: psycopg.Connection[tuple[Any, ...]]
+) -> None:
+    create_table(connection)
+    connection.execute("UPDATE campaigns SET status = 'zombie' WHERE id IN (3, 4)")
+    process = run_cli("migrate", "--dsn", dsn)
+    out, err = process.communicate(timeout=300)
+    assert process.returncode == 3
+    assert err.splitlines()[-1] + "\n" == (
+        "phasekit migrate: verify: 2 row(s) of campaigns are unmapped or disagree with the "
+        "mapping; fix or map them (phasekit mapping, --mapping plan), then run phasekit "
+        "migrate again\n"
+    )
+    assert "unknown values (migration would fail on these rows): 2 rows" in out
+    assert runner.migration_status(dsn).step == "backfill"
+    assert columns(connection)["current_phase"] is True  # validate did not run
+    # The operator fixes the rows (the trigger maps them), and the same command goes on.
+    connection.execute("UPDATE campaigns SET status = 'paused' WHERE id IN (3, 4)")
+    process = run_cli("migrate", "--dsn", dsn)
+    out, err = process.communicate(timeout=300)
+    assert process.returncode == 0, err
+    assert "verify: done in" in out
+    assert "(0 rows)" in out
+    runner.rollback(dsn)
+
+
+def test_without_psycopg_the_command_says_what_to_install(dsn: str) -> None:
+    code = (
+        "import sys; sys.modules['psycopg'] = None; from phasekit.cli import main; "
+        f"sys.exit(main(['migrate', '--dsn', {dsn!r}]))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1] / "src")},
+    )
+    assert done.returncode == 2
+    assert done.stderr == (
+        "phasekit migrate: error: PostgreSQL needs psycopg: pip install 'phasekit[postgres]'\n"
+    )
+
+
+def test_a_database_error_is_one_line_with_status_1() -> None:
+    process = run_cli("migrate", "--dsn", "postgresql://nobody@127.0.0.1:1/none")
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 1
+    assert err.startswith("phasekit migrate: database error: connection")
+    assert err.count("\n") == 1
+    assert "Traceback" not in err
+
+
+def test_squawk_finds_nothing_but_the_contract_column_drops(tmp_path: Path) -> None:
+    from phasekit import migration_sql
+
+    script = migration_sql("postgresql", index_columns=("created_at",)).to_sql()
+    (tmp_path / "migration.sql").write_text(script)
+    squawk = Path(sys.executable).parent / "squawk"
+    done = subprocess.run(
+        [str(squawk), "--pg-version=15", "--reporter=gcc", str(tmp_path / "migration.sql")],
+        capture_output=True,
+        text=True,
+    )
+    lines = script.splitlines()
+    contract = next(
+        number for number, line in enumerate(lines, start=1) if line == "-- step: contract"
+    )
+    findings = [
+        line for line in done.stdout.splitlines() if ": warning: " in line or ": error: " in line
+    ]
+    assert findings, done.stdout  # squawk ran and saw the drops
+    for finding in findings:
+        line = int(finding.split(":")[1])
+        assert line > contract, finding
+        assert " ban-drop-column " in finding, finding
+    assert len(findings) == 3
+    assert "squawk-ignore" not in script
