@@ -26,6 +26,7 @@ import psycopg
 import pytest
 
 from phasekit import DEFAULT_MAPPING, Phase, PhaseStatus, map_legacy, runner
+from phasekit.cli import main
 from phasekit.legacy import LEGACY_CAMPAIGN_TYPES, LEGACY_STATUSES
 from tests import sql_runner
 
@@ -379,9 +380,7 @@ def test_killed_at_random_points_of_the_backfill_the_rerun_equals_an_uninterrupt
     for table in ("reference", "killed"):
         create_table(connection, table, seed=7)
         tables[table] = ["--dsn", dsn, "--table", table, "--batch-size", "40", "--to", "index"]
-    done = run_cli("migrate", *tables["reference"])
-    _, err = done.communicate(timeout=600)
-    assert done.returncode == 0, err
+    assert main(["migrate", *tables["reference"]]) == 0
     generator = random.Random(11)
     kills = 0
     for _ in range(6):
@@ -461,55 +460,106 @@ def test_a_ddl_waiting_for_its_lock_gives_up_and_retries(
 
 
 def test_verify_not_zero_stops_before_validate_with_exit_status_3(
-    dsn: str, connection: psycopg.Connection[tuple[Any, ...]]
+    dsn: str, connection: psycopg.Connection[tuple[Any, ...]], capsys: pytest.CaptureFixture[str]
 ) -> None:
     create_table(connection)
     connection.execute("UPDATE campaigns SET status = 'zombie' WHERE id IN (3, 4)")
-    process = run_cli("migrate", "--dsn", dsn)
-    out, err = process.communicate(timeout=300)
-    assert process.returncode == 3
+    assert main(["migrate", "--dsn", dsn, "--batch-size", "500"]) == 3
+    out, err = capsys.readouterr()
     assert err.splitlines()[-1] + "\n" == (
         "phasekit migrate: verify: 2 row(s) of campaigns are unmapped or disagree with the "
         "mapping; fix or map them (phasekit mapping, --mapping plan), then run phasekit "
         "migrate again\n"
     )
+    # The progress bar is one line on stderr, rewritten in place.
+    assert f"\rbackfill: {ROWS:,} of {ROWS:,} rows, " in err
     assert "unknown values (migration would fail on these rows): 2 rows" in out
+    assert "backfill: done in" in out
     assert runner.migration_status(dsn).step == "backfill"
     assert columns(connection)["current_phase"] is True  # validate did not run
     # The operator fixes the rows (the trigger maps them), and the same command goes on.
     connection.execute("UPDATE campaigns SET status = 'paused' WHERE id IN (3, 4)")
-    process = run_cli("migrate", "--dsn", dsn)
-    out, err = process.communicate(timeout=300)
-    assert process.returncode == 0, err
+    assert main(["migrate", "--dsn", dsn]) == 0
+    out, err = capsys.readouterr()
+    assert "expand: done before, skipped" in out
     assert "verify: done in" in out
     assert "(0 rows)" in out
+    assert main(["migrate", "status", "--dsn", dsn]) == 0
+    assert capsys.readouterr().out == (
+        f"campaigns: last step done: index\nbackfill: complete, {ROWS:,} rows mapped\n"
+    )
+    assert main(["rollback", "--dsn", dsn]) == 0
+    out, _ = capsys.readouterr()
+    assert "drop_phase_columns: done in" in out
+    assert main(["rollback", "--dsn", dsn]) == 0
+    assert capsys.readouterr().out == "rollback: nothing to undo\n"
+    assert main(["migrate", "status", "--dsn", dsn]) == 0
+    assert capsys.readouterr().out == "campaigns: not migrated\n"
+
+
+def test_a_second_runner_on_the_same_table_waits_then_gives_up_in_one_line(
+    dsn: str,
+    connection: psycopg.Connection[tuple[Any, ...]],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    create_table(connection)
+    monkeypatch.setattr(runner, "_LOCK_WAIT_SECONDS", 0.5)
+    holder = psycopg.connect(dsn, autocommit=True)
+    holder.execute("SELECT pg_advisory_lock(hashtext('phasekit campaigns'))")
+    assert main(["migrate", "--dsn", dsn, "--to", "expand"]) == 1
+    assert capsys.readouterr().err == (
+        "phasekit migrate: database error: another phasekit migrate or rollback is running "
+        "on campaigns\n"
+    )
+    assert runner.migration_status(dsn).step == "none"
+    # Released while the second runner waits: it goes on.
+    release = threading.Timer(0.3, holder.close)
+    release.start()
+    assert main(["migrate", "--dsn", dsn, "--to", "expand"]) == 0
+    release.join()
+    assert runner.migration_status(dsn).step == "expand"
     runner.rollback(dsn)
 
 
-def test_without_psycopg_the_command_says_what_to_install(dsn: str) -> None:
-    code = (
-        "import sys; sys.modules['psycopg'] = None; from phasekit.cli import main; "
-        f"sys.exit(main(['migrate', '--dsn', {dsn!r}]))"
+def test_a_lock_timeout_is_one_line_per_retry_on_stderr(
+    dsn: str, connection: psycopg.Connection[tuple[Any, ...]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    create_table(connection)
+    holder = psycopg.connect(dsn)
+    holder.execute("SELECT COUNT(*) FROM campaigns")  # holds ACCESS SHARE until it ends
+    release = threading.Timer(1.0, holder.close)
+    release.start()
+    assert main(["migrate", "--dsn", dsn, "--to", "expand"]) == 0
+    release.join()
+    out, err = capsys.readouterr()
+    assert err.startswith(
+        "expand: the table is locked by another transaction (lock_timeout); retry 1 in "
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1] / "src")},
-    )
-    assert done.returncode == 2
-    assert done.stderr == (
-        "phasekit migrate: error: PostgreSQL needs psycopg: pip install 'phasekit[postgres]'\n"
-    )
+    assert all(line.endswith(" s") for line in err.splitlines())
+    assert "expand: done in" in out
+    runner.rollback(dsn)
 
 
-def test_a_database_error_is_one_line_with_status_1() -> None:
-    process = run_cli("migrate", "--dsn", "postgresql://nobody@127.0.0.1:1/none")
-    _, err = process.communicate(timeout=60)
-    assert process.returncode == 1
+def test_without_psycopg_the_command_says_what_to_install(
+    dsn: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # None in sys.modules makes the import fail, as it does where psycopg is not installed.
+    monkeypatch.setitem(sys.modules, "psycopg", None)
+    for arguments in (["migrate"], ["migrate", "status"], ["rollback"]):
+        assert main([*arguments, "--dsn", dsn]) == 2
+        assert capsys.readouterr() == (
+            "",
+            f"phasekit {arguments[0]}: error: PostgreSQL needs psycopg: "
+            "pip install 'phasekit[postgres]'\n",
+        )
+
+
+def test_a_database_error_is_one_line_with_status_1(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["migrate", "--dsn", "postgresql://nobody@127.0.0.1:1/none"]) == 1
+    err = capsys.readouterr().err
     assert err.startswith("phasekit migrate: database error: connection")
     assert err.count("\n") == 1
-    assert "Traceback" not in err
 
 
 def test_squawk_finds_nothing_but_the_contract_column_drops(tmp_path: Path) -> None:

@@ -97,9 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
     rollback = scripts.add_parser(
         "rollback",
         help="the rollback: the legacy columns back from the backup",
-        description="Print the rollback script: the legacy columns restored exactly from the "
-        "backup table (whatever mapping the migration used), the phase columns and the backup "
-        "removed.",
+        description="Print the rollback script: the legacy columns kept where they are live, "
+        "brought back from the backup table where contract dropped them (whatever mapping the "
+        "migration used); the phase columns and the backup removed.",
     )
     for script in (migrate, rollback):
         script.add_argument("--dialect", required=True, choices=["postgresql", "sqlite"])

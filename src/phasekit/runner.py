@@ -24,6 +24,7 @@ import contextlib
 import random
 import sqlite3
 import time
+import urllib.parse
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Final
 
@@ -135,7 +136,7 @@ class MigrationStatus:
     def summary(self) -> str:
         """Return the status as the lines ``phasekit migrate status`` prints."""
         if self.step == "none":
-            return f"{self.table}: not migrated (no phasekit state table)\n"
+            return f"{self.table}: not migrated\n"
         lines = [f"{self.table}: last step done: {self.step}"]
         if self.backfill_next_id is None:
             lines.append(f"backfill: complete, {self.backfill_rows:,} rows mapped")
@@ -248,16 +249,11 @@ def migration_status(dsn: str, *, table: str = "campaigns") -> MigrationStatus:
     target = script_target("postgresql", table)
     path = _sqlite_path(dsn)
     if path is not None:
-        with _sqlite(path) as sqlite_connection:
-            columns = _sqlite_columns(sqlite_connection, table)
-        step = (
-            "contract"
-            if "campaign_type" not in columns and "current_phase" in columns
-            else "expand"
-            if "current_phase" in columns
-            else "none"
-        )
-        return MigrationStatus(table, step, None, None, 0)
+        try:
+            with _sqlite(path) as sqlite_connection:
+                return _sqlite_status(sqlite_connection, table)
+        except sqlite3.Error as error:
+            raise DatabaseError(_one_line(error)) from None
     connection = _connect_postgres(dsn)
     with connection:
         state = _postgres_state(connection, target.names.state)
@@ -524,11 +520,42 @@ def _preflight_report(
 
 
 def _sqlite(path: str) -> contextlib.closing[sqlite3.Connection]:
-    return contextlib.closing(sqlite3.connect(path, isolation_level=None))
+    """Open the SQLite database at ``path``, which must exist: a typo creates no file."""
+    try:
+        connection = sqlite3.connect(
+            f"file:{urllib.parse.quote(path)}?mode=rw", uri=True, isolation_level=None
+        )
+    except sqlite3.Error as error:
+        raise DatabaseError(f"cannot open the SQLite database {path}: {error}") from None
+    return contextlib.closing(connection)
 
 
 def _sqlite_columns(connection: sqlite3.Connection, table: str) -> list[str]:
-    return [str(row[1]) for row in connection.execute(f"PRAGMA table_info({table})")]
+    """Return the columns of ``table``; raise :class:`DatabaseError` if there is no such table."""
+    columns = [str(row[1]) for row in connection.execute(f"PRAGMA table_info({table})")]
+    if not columns:
+        raise DatabaseError(f"no table {table} in this SQLite database")
+    return columns
+
+
+def _sqlite_status(connection: sqlite3.Connection, table: str) -> MigrationStatus:
+    """Return where the migration of a SQLite table is, read from its columns and rows.
+
+    SQLite's script keeps no state table: the step is read from which columns exist, and
+    the backfill's progress from the rows whose phase columns are still NULL.
+    """
+    columns = _sqlite_columns(connection, table)
+    if "current_phase" not in columns:
+        return MigrationStatus(table, "none", None, None, 0)
+    mapped, next_id, end_id = connection.execute(
+        f"SELECT COUNT(current_phase), MIN(CASE WHEN current_phase IS NULL THEN id END), "
+        f"MAX(id) FROM {table}"
+    ).fetchone()
+    if "campaign_type" not in columns:
+        step = "contract"
+    else:
+        step = "expand" if next_id is not None else "backfill"
+    return MigrationStatus(table, step, next_id, end_id if next_id is not None else None, mapped)
 
 
 class _SqliteRun:

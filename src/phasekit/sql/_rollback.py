@@ -36,7 +36,6 @@ from phasekit.sql._script import (
     MigrationScript,
     MigrationStep,
     Target,
-    distinct,
     literal,
     real_type,
     script_target,
@@ -79,8 +78,10 @@ def rollback_sql(
     ``batch_size``, ``lock_timeout_ms`` and ``statement_timeout_ms`` are as for
     :func:`migration_sql`.
 
-    On SQLite the legacy columns are restored exactly from the backup table (a NULL
-    progress stays NULL); then the phase columns and the backup are removed.
+    On SQLite the legacy columns are kept where they are still there (they are live,
+    with the old application's writes since expand) and restored exactly from the backup
+    table where contract dropped them (a NULL progress stays NULL); then the phase columns
+    and the backup are removed.
     ``contracted`` says whether ``contract`` ran (the legacy columns are gone). SQLite
     cannot add a column only if it is missing, so with ``None`` its script has guarded
     steps for a program to check (each step's ``guard``), and its text does not
@@ -130,13 +131,13 @@ def _legacy_type(dialect: Dialect, column: str) -> str:
 
 
 def _restore_values(target: Target) -> str:
+    # Only rows whose legacy columns contract emptied: where they are still there they are
+    # live, and may hold what the old application wrote since the backup was taken.
     t, backup = target.names.table, target.names.backup
-    differs = distinct(target.dialect)
-    changed = " OR ".join(f"c.{column} {differs} b.{column}" for column in LEGACY_COLUMNS)
     return (
         f"UPDATE {t} AS c SET "
         + ", ".join(f"{column} = b.{column}" for column in LEGACY_COLUMNS)
-        + f" FROM {backup} AS b WHERE b.id = c.id AND ({changed})"
+        + f" FROM {backup} AS b WHERE b.id = c.id AND c.campaign_type IS NULL"
     )
 
 
@@ -176,7 +177,10 @@ def restore_columns_sqlite(rollback: Rollback) -> MigrationStep | None:
 
 def restore_sqlite(rollback: Rollback) -> MigrationStep:
     """Copy the legacy values back from the backup."""
-    description = "copy the legacy values back from the backup"
+    description = (
+        "copy the legacy values back from the backup into rows whose legacy columns contract "
+        "emptied (a row whose legacy values are there keeps them: they are live)"
+    )
     if rollback.contracted is False:
         description += (
             ". This script is for a table whose contract did not run (or was refused): if "
