@@ -13,8 +13,10 @@ list: after its first chunk, then at most once every 250 ms, and a final one (th
 wrote one progress update per batch of 100 domains). The tasks run with ``acks_late``,
 ``reject_on_worker_lost`` and a short broker visibility timeout (30 s; Redis's default is an
 hour), so a task whose worker dies is delivered again and its shard is processed again from
-0: with ``--kill-worker`` this script ``kill -9``s the pool process running a shard in the
-middle of it, to show that.
+0: with ``--kill-worker`` one pool process is killed with SIGKILL in the middle of a shard,
+to show that (the first task to report part of its shard after the script asks for it
+signals itself, right after that report, so the kill lands mid-shard however loaded the
+machine is).
 
 This process reads the frames, merges them into one ``CampaignProgress`` (per shard the most
 advanced report wins, so the redone shard's reports change nothing until they pass what was
@@ -122,12 +124,10 @@ def process_shard(task: Any, campaign_id: str, shard: int, start: int, size: int
     run = os.environ[RUN_VARIABLE]
     client = worker_client()
     reports = key(run, "reports")
-    # Bookkeeping for the demonstration, not progress: which process runs the shard (so that
-    # --kill-worker can kill it mid-shard), how often the shard was started, and whether the
-    # broker said this delivery is a redelivery.
+    # Bookkeeping for the demonstration, not progress: how often the shard was started, and
+    # whether the broker said this delivery is a redelivery.
     pipe = client.pipeline(transaction=False)
     pipe.hincrby(key(run, "attempts"), str(shard), 1)
-    pipe.hset(key(run, "pids"), str(shard), os.getpid())
     if (task.request.delivery_info or {}).get("redelivered"):
         pipe.sadd(key(run, "redelivered"), str(shard))
     pipe.execute()
@@ -137,6 +137,14 @@ def process_shard(task: Any, campaign_id: str, shard: int, start: int, size: int
             ShardReport(campaign_id, PHASE, shard, size, processed, processed - failed, failed)
         )
         client.rpush(reports, frame)
+        # --kill-worker: the first task to report part of its shard takes the request (DEL
+        # is atomic: one taker), says who it is, and dies as a killed worker does.
+        if 0 < processed < size and client.delete(key(run, "kill")):
+            client.hset(
+                key(run, "killed"),
+                mapping={"pid": os.getpid(), "shard": shard, "processed": processed},
+            )
+            os.kill(os.getpid(), signal.SIGKILL)
 
     processed = failed = reported = 0
     began = time.monotonic()
@@ -155,7 +163,6 @@ def process_shard(task: Any, campaign_id: str, shard: int, start: int, size: int
             reported, last_report = processed, now
     if processed > reported:
         report()
-    client.hdel(key(run, "pids"), str(shard))
 
 
 # Registered without a decorator: Celery is untyped, and the function stays a typed function.
@@ -184,14 +191,6 @@ def proc_processes() -> Iterator[tuple[int, str]]:
             continue
         if stat.rsplit(")", 1)[1].split()[0] != "Z":
             yield int(entry.name), command
-
-
-def is_ours(pid: int, run: str) -> bool:
-    """Whether ``pid`` is a live process of this run (its command line has the run's tag)."""
-    try:
-        return run in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
-    except OSError:
-        return False
 
 
 def run_processes(run: str) -> list[int]:
@@ -320,29 +319,12 @@ def show(progress: CampaignProgress, tally: Tally) -> None:
         print(bar(progress, tally), file=sys.stderr, flush=True)
 
 
-def kill_mid_shard(
-    client: redis.Redis, run: str, tally: Tally, fresh: set[int], sizes: Sequence[int]
-) -> None:
-    """SIGKILL the pool process running a shard that has just reported it is part way."""
-    pids = key(run, "pids")
-    # The shard with the most left to do, so that it is still running when the signal lands.
-    for shard in sorted(fresh, key=lambda shard: tally.latest[shard] - sizes[shard]):
-        if not 0 < tally.latest[shard] < sizes[shard]:
-            continue
-        pid_text = client.hget(pids, str(shard))
-        if pid_text is None:  # it has just finished
-            continue
-        pid = int(pid_text)
-        if not is_ours(pid, run):  # only ever kill a process of this run
-            continue
-        os.kill(pid, signal.SIGKILL)
-        # It may have finished that shard and started another in between: ask which shard
-        # it was running when it died (a dead process writes nothing more). If none, it
-        # was between two shards and nothing will be redelivered: try again later.
-        running = [int(name) for name, value in client.hgetall(pids).items() if int(value) == pid]
-        if running:
-            tally.killed = (pid, running[0], tally.latest.get(running[0], 0))
-        return
+def killed_worker(client: redis.Redis, run: str) -> tuple[int, int, int] | None:
+    """The pool process that --kill-worker killed, as ``(pid, shard, processed)``, if any."""
+    killed = client.hgetall(key(run, "killed"))
+    if not killed:
+        return None
+    return int(killed[b"pid"]), int(killed[b"shard"]), int(killed[b"processed"])
 
 
 def aggregate(
@@ -388,7 +370,6 @@ def aggregate(
             to_clients(throttle.due(now_ms()))
             continue
         frames = [popped[1], *(client.lpop(reports, 1000) or [])]
-        fresh = set()
         for frame in frames:
             report = codec.decode(frame)
             if not isinstance(report, ShardReport):
@@ -402,7 +383,6 @@ def aggregate(
             gained = report.processed - previous
             tally.naive += gained if gained > 0 else report.processed
             tally.latest[shard] = report.processed
-            fresh.add(shard)
             before = progress.processed
             changed = progress.apply(report)
             if progress.processed < before:
@@ -416,7 +396,7 @@ def aggregate(
                 to_clients([sent] if sent is not None else [])
         to_clients(throttle.due(now_ms()))
         if kill_worker and tally.killed is None:
-            kill_mid_shard(client, run, tally, fresh, sizes)
+            tally.killed = killed_worker(client, run)
     to_clients(throttle.flush())
     if sys.stderr.isatty():
         print(file=sys.stderr)
@@ -518,6 +498,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     left: list[int] = []
     try:
         cluster.start()
+        if args.kill_worker:
+            client.set(key(run, "kill"), 1)
         for shard, size in enumerate(sizes):
             process_shard_task.apply_async(
                 args=(str(campaign), shard, shard * args.shard_size, size)
