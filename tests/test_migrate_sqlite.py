@@ -871,3 +871,19 @@ def test_both_versions_writes_match_a_model_through_migration_and_rollback(
         ).fetchall()
         == []
     )
+
+
+def test_a_rollback_after_contract_without_the_backup_fails_in_one_line_and_keeps_the_phases(
+    legacy_file: LegacyFile, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path, dsn = legacy_file.path, legacy_file.dsn
+    runner.migrate(dsn, to="contract")
+    phases = query(path, "SELECT id, current_phase, phase_status, progress FROM campaigns")
+    with contextlib.closing(sqlite3.connect(path)) as connection, connection:
+        connection.execute("DROP TABLE campaigns_phasekit_backup")
+    status, out, err = command(capsys, "rollback", "--dsn", dsn)
+    assert (status, out) == (1, "restore_columns: done in " + out.split(" in ", 1)[1])
+    assert err == "phasekit rollback: database error: no such table: campaigns_phasekit_backup\n"
+    # Nothing of the new version's is gone: the phase columns stay until a restore is done.
+    assert query(path, "SELECT id, current_phase, phase_status, progress FROM campaigns") == phases
+    assert runner.migration_status(dsn).step == "restore_columns"

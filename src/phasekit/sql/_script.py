@@ -231,7 +231,6 @@ class TableNames:
         self.schema = schema[0] if schema else None
         self.backup = prefix + _quote(backup)
         self.bare_backup = _quote(backup)
-        self.backup_name = backup
         self.backup_index = _quote(backup[: _MAX_IDENTIFIER - 3] + "_id")
         self.prefix = prefix
         self.refusal = _quote("phasekit_refusal")

@@ -381,13 +381,9 @@ def _has_column(target: Target, column: str) -> str:
     return f"SELECT COUNT(*) FROM pragma_table_info({where}) WHERE name = {literal(column)}"
 
 
-def _has_backup(target: Target) -> str:
-    """Return a query counting the backup tables (0 or 1): there is one once contract ran."""
-    names = target.names
-    return (
-        f"SELECT COUNT(*) FROM {names.prefix}sqlite_master WHERE type = 'table' "
-        f"AND name = {literal(names.backup_name)}"
-    )
+def _restoring(target: Target) -> str:
+    """Return a query that is 1 while the rollback's restore walk is under way, else 0."""
+    return f"SELECT COUNT(*) FROM {target.names.state} WHERE step = 'restore_columns'"
 
 
 def _legacy_still_there(target: Target) -> str:
@@ -462,7 +458,7 @@ def restore(migration: SqliteMigration, contracted: bool | None) -> MigrationSte
         f"{migration.batch_size:,} a batch in id order: from the backup where the row's phase "
         "state is unchanged since contract, else from to_legacy of its current state (a row "
         "inserted since contract has no backup). The last query is 1 until the walk is done",
-        guard=_has_backup(migration.target) if contracted is None else None,
+        guard=_restoring(migration.target) if contracted is None else None,
         repeat=True,
     )
 
@@ -490,12 +486,11 @@ def drop_phase_columns(migration: SqliteMigration, contracted: bool | None) -> M
     target = migration.target
     names = target.names
     t = names.table
-    restoring = f"SELECT COUNT(*) FROM {names.state} WHERE step = 'restore_columns'"
     return MigrationStep(
         "drop_phase_columns",
         (
             *((_legacy_still_there(target),) if contracted is False else ()),
-            *_refuse_unless_zero(target, _ROLLBACK_REFUSED, restoring),
+            *_refuse_unless_zero(target, _ROLLBACK_REFUSED, _restoring(target)),
             *_drop_triggers(target),
             *(f"ALTER TABLE {t} DROP COLUMN {column}" for column in PHASE_COLUMNS),
             f"DROP TABLE IF EXISTS {names.backup}",
