@@ -65,7 +65,8 @@ __all__ = [
     "rollback",
 ]
 
-#: The steps ``--to`` accepts, in order: contract stands for the contract's four steps.
+#: The steps ``--to`` accepts, in order: contract stands for the contract's steps (four on
+#: PostgreSQL, two on SQLite); SQLite has no validate or index, and stops after verify.
 MIGRATE_STEPS: Final = (
     "preflight",
     "expand",
