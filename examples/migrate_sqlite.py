@@ -2,9 +2,12 @@
 
 It creates a SQLite database of ``--rows`` legacy campaigns (2,000,000 by default) with a
 realistic mix of types, statuses and progress, then runs phasekit's generated script step
-by step: preflight (the report, unknown and lossy values first), expand, backfill, verify
-and contract, timing each one. Finally it rolls everything back and proves that every
-legacy row came back exactly.
+by step: preflight (the report, unknown and lossy values first), expand, backfill (keyset
+batches, each with its checkpoint), verify and contract, timing each one. Finally it rolls
+everything back and proves that every legacy row came back exactly.
+
+It runs the printed script's steps itself, to show them; ``phasekit migrate --dsn
+sqlite:///FILE`` runs the same steps, resumably, while an application writes.
 
 Run it with ``make demo`` or ``python examples/migrate_sqlite.py --rows 100000``.
 """
@@ -38,6 +41,8 @@ STATUSES = {
     "cancelled": 6,
 }
 MAPPINGS = {"default": phasekit.DEFAULT_MAPPING, "plan": phasekit.PLAN_MAPPING}
+#: Rows a backfill (and a rollback's fill) batch maps in one transaction.
+BATCH_SIZE = 50_000
 
 
 def bar(done: int, total: int, width: int = 30) -> str:
@@ -89,33 +94,36 @@ def show(text: str, *, final: bool = False) -> None:
 
 
 def run_step(connection: sqlite3.Connection, step: MigrationStep) -> list[list[tuple[Any, ...]]]:
-    """Run one step in a transaction, honouring its guard; return what its queries return."""
+    """Run one step as its printed script says; return what its queries return.
+
+    Each run is a transaction; a step marked ``repeat`` (a keyset batch and its
+    checkpoint) runs until its last query returns 0; a step that generates statements
+    runs each one its last query returns; a guarded step runs only if its guard is not 0.
+    """
     if step.guard is not None and not connection.execute(step.guard).fetchone()[0]:
         return []
     started = time.perf_counter()
-    ticks = 0
-
-    def tick() -> int:
-        nonlocal ticks
-        ticks += 1
-        if ticks % 20 == 0:
-            show(f"  {step.name:<20} working... {time.perf_counter() - started:5.1f} s")
-        return 0
-
-    connection.set_progress_handler(tick, 100_000)
-    results = []
-    connection.execute("BEGIN")
-    try:
-        for statement in step.statements:
-            cursor = connection.execute(statement)
-            if cursor.description:
-                results.append(cursor.fetchall())
-    except BaseException:
-        connection.execute("ROLLBACK")
-        raise
-    finally:
-        connection.set_progress_handler(None, 0)
-    connection.execute("COMMIT")
+    batches = 0
+    while True:
+        connection.execute("BEGIN")
+        try:
+            results = []
+            for statement in step.statements:
+                cursor = connection.execute(statement)
+                if cursor.description:
+                    results.append(cursor.fetchall())
+            if step.generates_statements:
+                for (generated,) in results[-1]:
+                    connection.execute(generated)
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        connection.execute("COMMIT")
+        if not step.repeat or results[-1][0][0] == 0:
+            break
+        batches += 1
+        if batches % 10 == 0:
+            show(f"  {step.name:<20} {batches:,} batches... {time.perf_counter() - started:5.1f} s")
     show(f"  {step.name:<20} done in {time.perf_counter() - started:5.2f} s", final=True)
     return results
 
@@ -135,7 +143,7 @@ def run_script(
 
 
 def migrate(connection: sqlite3.Connection, mapping: LegacyMapping) -> bool:
-    script = phasekit.migration_sql("sqlite", mapping=mapping)
+    script = phasekit.migration_sql("sqlite", mapping=mapping, batch_size=BATCH_SIZE)
     preflight = run_step(connection, script.step("preflight"))
     report = MappingReport.from_counts(
         preflight[0], preflight[1], null_progress=preflight[2][0][0], mapping=mapping
@@ -148,7 +156,8 @@ def migrate(connection: sqlite3.Connection, mapping: LegacyMapping) -> bool:
     (unmapped,) = run_step(connection, script.step("verify"))[0][0]
     print(f"  verify: {unmapped:,} rows unmapped or disagreeing with the mapping")
     try:
-        run_step(connection, script.step("contract"))
+        for name in ("contract_drop_indexes", "contract"):
+            run_step(connection, script.step(name))
     except sqlite3.IntegrityError as error:
         print(f"  contract refused, as it must be while verify is not 0:\n    {error}")
         return False
@@ -230,7 +239,8 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(f"    {row}" for row in sample))
 
         print("\nRolling back:")
-        run_script(connection, phasekit.rollback_sql("sqlite", contracted=contracted))
+        rollback = phasekit.rollback_sql("sqlite", contracted=contracted, batch_size=BATCH_SIZE)
+        run_script(connection, rollback)
         after = legacy_digest(connection)
         columns = [row[1] for row in connection.execute("PRAGMA table_info(campaigns)")]
         connection.close()

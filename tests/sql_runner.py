@@ -32,17 +32,27 @@ def _skipped(connection: Any, step: MigrationStep) -> bool:
 
 
 def run_sqlite_step(connection: sqlite3.Connection, step: MigrationStep) -> list[list[Row]]:
-    """Run ``step`` in one transaction (the connection is in autocommit mode)."""
+    """Run ``step`` in one transaction (the connection is in autocommit mode).
+
+    A repeated step runs, each time in its own transaction, until its last query returns
+    0; a step that generates statements runs each row its last query returns, in its
+    transaction.
+    """
     if _skipped(connection, step):
         return []
-    connection.execute("BEGIN")
-    try:
-        results = _statements(connection, step)
-    except BaseException:
-        connection.execute("ROLLBACK")
-        raise
-    connection.execute("COMMIT")
-    return results
+    while True:
+        connection.execute("BEGIN")
+        try:
+            results = _statements(connection, step)
+            if step.generates_statements:
+                for (generated,) in results[-1]:
+                    connection.execute(generated)
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        connection.execute("COMMIT")
+        if not step.repeat or results[-1][0][0] == 0:
+            return results
 
 
 def run_postgres_step(connection: Any, step: MigrationStep) -> list[list[Row]]:

@@ -126,6 +126,27 @@ def test_sql_batch_size(capsys: pytest.CaptureFixture[str]) -> None:
     assert status == 0
     assert out == migration_sql("postgresql", batch_size=5000).to_sql()
     assert "LIMIT 5001" in out  # a batch and the first id of the next one
+    status, out, _ = run(
+        "sql", "migrate", "--dialect", "sqlite", "--batch-size", "5000", capsys=capsys
+    )
+    assert status == 0
+    assert out == migration_sql("sqlite", batch_size=5000).to_sql()
+    assert "LIMIT 5000" in out  # a batch
+    assert "OFFSET 5000" in out  # and the first id of the next one
+
+
+def test_sql_sqlite_rollback_takes_the_batch_size_and_the_mapping_of_to_legacy(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    arguments = ("sql", "rollback", "--dialect", "sqlite", "--contracted", "--batch-size", "77")
+    status, out, _ = run(*arguments, "--mapping", "plan", capsys=capsys)
+    assert status == 0
+    assert (
+        out == rollback_sql("sqlite", contracted=True, batch_size=77, mapping=PLAN_MAPPING).to_sql()
+    )
+    assert "LIMIT 77" in out
+    # The mapping decides to_legacy of the rows the new version changed since contract.
+    assert out != run(*arguments, capsys=capsys)[1]
 
 
 def test_diagram(capsys: pytest.CaptureFixture[str]) -> None:
@@ -183,9 +204,9 @@ def test_mapping_lists_every_known_value_and_marks_lossy_rows(
             "--batch-size must be an int >= 1; got 0",
         ),
         (
-            ["sql", "migrate", "--dialect", "sqlite", "--batch-size", "1000"],
+            ["sql", "migrate", "--dialect", "sqlite", "--batch-size", "0"],
             "phasekit sql migrate",
-            "--batch-size is only for --dialect postgresql",
+            "--batch-size must be an int >= 1; got 0",
         ),
         (
             ["sql", "migrate", "--dialect", "sqlite", "--contract"],
@@ -193,15 +214,9 @@ def test_mapping_lists_every_known_value_and_marks_lossy_rows(
             "unrecognized arguments: --contract",
         ),
         (
-            ["sql", "rollback", "--dialect", "sqlite", "--batch-size", "10"],
+            ["sql", "rollback", "--dialect", "sqlite", "--contracted", "--batch-size", "-3"],
             "phasekit sql rollback",
-            "--batch-size is only for --dialect postgresql",
-        ),
-        (
-            ["sql", "rollback", "--dialect", "sqlite", "--mapping", "plan"],
-            "phasekit sql rollback",
-            "--mapping is only for --dialect postgresql: SQLite's rollback restores the legacy "
-            "values from the backup, whatever the mapping",
+            "--batch-size must be an int >= 1; got -3",
         ),
         (
             ["migrate", "--dsn", "sqlite:///x.db", "--batch-size", "0"],

@@ -11,7 +11,6 @@ Afterwards every row must hold what its last write says, whoever made it.
 from __future__ import annotations
 
 import contextlib
-import os
 import random
 import signal
 import subprocess
@@ -25,10 +24,23 @@ from typing import Any
 import psycopg
 import pytest
 
-from phasekit import DEFAULT_MAPPING, Phase, PhaseStatus, map_legacy, runner
+from phasekit import DEFAULT_MAPPING, Phase, PhaseStatus, runner
 from phasekit.cli import main
 from phasekit.legacy import LEGACY_CAMPAIGN_TYPES, LEGACY_STATUSES
 from tests import sql_runner
+from tests.online_writes import (
+    WRITE_COLUMNS,
+    Interrupted,
+    Legacy,
+    assert_legacy,
+    assert_phases,
+    interrupt,
+    kill,
+    log_statement,
+    reporter,
+    run_cli,
+    run_to_the_end,
+)
 
 ROWS = 2_000
 BATCH = 150
@@ -36,9 +48,6 @@ TYPES = tuple(
     value for value in LEGACY_CAMPAIGN_TYPES if DEFAULT_MAPPING.target("campaign_type", value)
 )
 STATUSES = tuple(value for value in LEGACY_STATUSES if DEFAULT_MAPPING.target("status", value))
-
-Legacy = tuple[str, str, float | None]
-Phases = tuple[str, str, float]
 
 
 @pytest.fixture(scope="module")
@@ -117,15 +126,7 @@ class Writer(threading.Thread):
         self.join(timeout=30)
 
     def _log(self, connection: psycopg.Connection[tuple[Any, ...]], row: tuple[Any, ...]) -> None:
-        columns = (
-            "id, version, campaign_type, status, progress_percentage"
-            if self.version == "old"
-            else "id, version, current_phase, phase_status, progress"
-        )
-        connection.execute(
-            f"INSERT INTO campaigns_writes ({columns}) VALUES (%s, %s, %s, %s, %s)",
-            (row[0], self.version, *row[1:]),
-        )
+        connection.execute(log_statement(self.version, "%s"), (row[0], self.version, *row[1:]))
 
     def _old(self, connection: psycopg.Connection[tuple[Any, ...]]) -> None:
         pick = self.generator
@@ -169,35 +170,19 @@ class Writer(threading.Thread):
 def last_writes(connection: psycopg.Connection[tuple[Any, ...]]) -> dict[int, tuple[Any, ...]]:
     """Return each written row's last write: (version, legacy values, phase values)."""
     rows = connection.execute(
-        "SELECT DISTINCT ON (id) id, version, campaign_type, status, progress_percentage, "
-        "current_phase, phase_status, progress FROM campaigns_writes ORDER BY id, seq DESC"
+        f"SELECT DISTINCT ON (id) {WRITE_COLUMNS} FROM campaigns_writes ORDER BY id, seq DESC"
     ).fetchall()
     return {row[0]: row[1:] for row in rows}
-
-
-def phase_of(legacy: Legacy) -> Phases:
-    state = map_legacy(*legacy)
-    return (state.phase.value, state.status.value, state.progress)
 
 
 def check_phases(
     connection: psycopg.Connection[tuple[Any, ...]], initial: dict[int, Legacy]
 ) -> None:
     """Every row's phase columns hold what its last write (or its legacy row) says."""
-    written = last_writes(connection)
     rows = connection.execute(
         "SELECT id, current_phase, phase_status, progress FROM campaigns ORDER BY id"
     ).fetchall()
-    assert {row[0] for row in rows} == set(initial) | set(written)
-    for identifier, *phases in rows:
-        last = written.get(identifier)
-        if last is None:
-            expected = phase_of(initial[identifier])
-        elif last[0] == "old":
-            expected = phase_of((last[1], last[2], last[3]))
-        else:
-            expected = (last[4], last[5], last[6])
-        assert tuple(phases) == expected, identifier
+    assert_phases(rows, last_writes(connection), initial)
 
 
 def check_legacy(
@@ -205,19 +190,10 @@ def check_legacy(
 ) -> None:
     """Every row's legacy columns hold its last legacy write exactly, or map to its last
     phase write; a row nobody wrote holds its original values exactly."""
-    written = last_writes(connection)
     rows = connection.execute(
         "SELECT id, campaign_type, status, progress_percentage FROM campaigns ORDER BY id"
     ).fetchall()
-    assert {row[0] for row in rows} == set(initial) | set(written)
-    for identifier, *legacy in rows:
-        last = written.get(identifier)
-        if last is None:
-            assert tuple(legacy) == initial[identifier], identifier
-        elif last[0] == "old":
-            assert tuple(legacy) == (last[1], last[2], last[3]), identifier
-        else:
-            assert phase_of((legacy[0], legacy[1], legacy[2])) == (last[4], last[5], last[6])
+    assert_legacy(rows, last_writes(connection), initial)
 
 
 def columns(connection: psycopg.Connection[tuple[Any, ...]]) -> dict[str, bool]:
@@ -227,33 +203,6 @@ def columns(connection: psycopg.Connection[tuple[Any, ...]]) -> dict[str, bool]:
         "WHERE table_name = 'campaigns' ORDER BY ordinal_position"
     ).fetchall()
     return dict(rows)
-
-
-class Interrupted(Exception):
-    """Raised from a report to stop the runner mid-step, as a crash would."""
-
-
-def reporter(actions: dict[str, Callable[[], None]]) -> Callable[[object], None]:
-    """Return a report callback running ``actions[name]`` when the step ``name`` is done
-    (or, for ``progress:NAME:K``, at the K-th progress report of that walk)."""
-    seen: dict[str, int] = {}
-
-    def report(event: object) -> None:
-        if isinstance(event, runner.StepDone):
-            action = actions.get(event.step)
-        elif isinstance(event, runner.Progress):
-            seen[event.step] = seen.get(event.step, 0) + 1
-            action = actions.get(f"progress:{event.step}:{seen[event.step]}")
-        else:
-            return
-        if action is not None:
-            action()
-
-    return report
-
-
-def interrupt() -> None:
-    raise Interrupted
 
 
 def test_migration_under_both_versions_loses_no_write(
@@ -363,16 +312,6 @@ def test_rollback_from_any_point_loses_no_write(
     assert leftovers == (None, None, 0, 0)
 
 
-def run_cli(*arguments: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "phasekit", *arguments],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1] / "src")},
-    )
-
-
 def test_killed_at_random_points_of_the_backfill_the_rerun_equals_an_uninterrupted_run(
     dsn: str, connection: psycopg.Connection[tuple[Any, ...]]
 ) -> None:
@@ -386,14 +325,9 @@ def test_killed_at_random_points_of_the_backfill_the_rerun_equals_an_uninterrupt
     for _ in range(6):
         process = run_cli("migrate", *tables["killed"], "--pause-ms", "5")
         time.sleep(generator.uniform(0.3, 1.5))
-        if process.poll() is None:
-            process.send_signal(signal.SIGKILL)
-            kills += 1
-        process.communicate(timeout=60)
+        kills += kill(process)
     assert kills >= 3
-    rerun = run_cli("migrate", *tables["killed"])
-    _, err = rerun.communicate(timeout=600)
-    assert rerun.returncode == 0, err
+    run_to_the_end("migrate", *tables["killed"])
     table_rows = {
         table: connection.execute(f"SELECT * FROM {table} ORDER BY id").fetchall()
         for table in tables

@@ -96,10 +96,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rollback = scripts.add_parser(
         "rollback",
-        help="the rollback: the legacy columns back from the backup",
-        description="Print the rollback script: the legacy columns kept where they are live, "
-        "brought back from the backup table where contract dropped them (whatever mapping the "
-        "migration used); the phase columns and the backup removed.",
+        help="the rollback: the legacy columns back, no write lost",
+        description="Print the rollback script: the legacy columns kept where they are live; "
+        "where contract dropped them, brought back and filled from the backup table for rows "
+        "unchanged since contract, from to_legacy under --mapping for rows the new version "
+        "changed; the phase columns, the backup and the state table removed.",
     )
     for script in (migrate, rollback):
         script.add_argument("--dialect", required=True, choices=["postgresql", "sqlite"])
@@ -114,14 +115,13 @@ def build_parser() -> argparse.ArgumentParser:
             "--mapping",
             choices=sorted(MAPPINGS),
             help="how legacy values map to phases and statuses (default: default); for a "
-            "rollback, PostgreSQL only: to_legacy of the rows the new version changed",
+            "rollback, to_legacy of the rows the new version changed since contract",
         )
         script.add_argument(
             "--batch-size",
             type=int,
             metavar="N",
-            help="PostgreSQL only: rows per batch of a keyset walk, each its own transaction "
-            "(default: 10000)",
+            help="rows per batch of a keyset walk, each its own transaction (default: 10000)",
         )
         for option, default, what in (
             ("--lock-timeout-ms", 200, "how long a DDL statement waits for its lock"),
@@ -187,10 +187,10 @@ def _add_runner_commands(commands: argparse._SubParsersAction[_Parser]) -> None:
         help="run the migration on a live database, resumably",
         description="Run the migration on a live database while the application keeps "
         "writing: preflight, expand, backfill, verify, validate, index and, with --to "
-        "contract, contract. Steps already done are skipped and the backfill resumes at its "
-        "checkpoint: after Ctrl-C or a crash, run the same command again. 'phasekit migrate "
-        "status' prints where the migration is. Exit status: 0 done, 3 verify found unmapped "
-        "rows, 2 bad arguments, 1 a database error.",
+        "contract, contract (SQLite has no validate or index step). Steps already done are "
+        "skipped and the backfill resumes at its checkpoint: after Ctrl-C or a crash, run the "
+        "same command again. 'phasekit migrate status' prints where the migration is. Exit "
+        "status: 0 done, 3 verify found unmapped rows, 2 bad arguments, 1 a database error.",
     )
     migrate.add_argument(
         "action",
@@ -233,16 +233,17 @@ def _add_runner_commands(commands: argparse._SubParsersAction[_Parser]) -> None:
             type=int,
             default=200,
             metavar="MS",
-            help="how long a DDL statement waits for its lock before it gives up and is "
-            "retried with backoff (default: 200)",
+            help="PostgreSQL: how long a DDL statement waits for its lock before it gives up "
+            "and is retried with backoff (default: 200). SQLite has no lock timeout: each step "
+            "waits up to 30 s for a writer's lock",
         )
         command.add_argument(
             "--statement-timeout-ms",
             type=int,
             default=60_000,
             metavar="MS",
-            help="the longest a statement holding a lock that blocks writes may run "
-            "(default: 60000)",
+            help="PostgreSQL: the longest a statement holding a lock that blocks writes may "
+            "run (default: 60000)",
         )
         command.set_defaults(command_parser=command)
     migrate.add_argument(
@@ -256,8 +257,8 @@ def _add_runner_commands(commands: argparse._SubParsersAction[_Parser]) -> None:
         "--index-columns",
         default="",
         metavar="COLUMNS",
-        help="comma-separated columns the application orders or filters by, appended to "
-        "the phase index (current_phase, phase_status, ...), e.g. created_at",
+        help="PostgreSQL only: comma-separated columns the application orders or filters by, "
+        "appended to the phase index (current_phase, phase_status, ...), e.g. created_at",
     )
 
 
@@ -303,28 +304,18 @@ def _usage_error(arguments: argparse.Namespace) -> str | None:
         return None
     if arguments.command != "sql":
         return None
-    if arguments.script == "rollback":
-        if arguments.mapping is not None and arguments.dialect == "sqlite":
-            return (
-                "--mapping is only for --dialect postgresql: SQLite's rollback restores the "
-                "legacy values from the backup, whatever the mapping"
-            )
-        if arguments.batch_size is not None and arguments.dialect == "sqlite":
-            return "--batch-size is only for --dialect postgresql"
-        if arguments.batch_size is not None and arguments.batch_size < 1:
-            return f"--batch-size must be an int >= 1; got {arguments.batch_size}"
-        if arguments.dialect == "sqlite" and arguments.contracted is None:
-            return (
-                "--dialect sqlite needs --contracted (contract ran: campaign_type is gone) or "
-                "--no-contracted (it did not run, or was refused): SQLite cannot add a column "
-                "only if it is missing, so the rollback differs"
-            )
-        return None
-    if arguments.batch_size is not None:
-        if arguments.dialect != "postgresql":
-            return "--batch-size is only for --dialect postgresql"
-        if arguments.batch_size < 1:
-            return f"--batch-size must be an int >= 1; got {arguments.batch_size}"
+    if arguments.batch_size is not None and arguments.batch_size < 1:
+        return f"--batch-size must be an int >= 1; got {arguments.batch_size}"
+    if (
+        arguments.script == "rollback"
+        and arguments.dialect == "sqlite"
+        and (arguments.contracted is None)
+    ):
+        return (
+            "--dialect sqlite needs --contracted (contract ran: campaign_type is gone) or "
+            "--no-contracted (it did not run, or was refused): SQLite cannot add a column "
+            "only if it is missing, so the rollback differs"
+        )
     return None
 
 

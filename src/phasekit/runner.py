@@ -14,12 +14,20 @@ and :func:`migration_status`. They run the steps :func:`~phasekit.migration_sql`
 
 PostgreSQL is reached through psycopg 3, an optional extra (``pip install
 'phasekit[postgres]'``), imported only here and only when a PostgreSQL DSN is given.
-SQLite (``sqlite:///path/to.db``) runs its scripts step by step, each in a transaction;
-it has no online guarantees (a SQLite writer locks the whole database anyway).
+
+SQLite (``sqlite:///path/to.db``) gets the same resuming, from its own state table, and
+runs each step in a ``BEGIN IMMEDIATE`` transaction (it takes the write lock at once, so
+that no step fails halfway for want of it), waiting up to 30 seconds for a writer's
+transaction to end (a busy timeout) rather than failing at once. It has no lock timeout
+to retry: SQLite locks the whole database for each write transaction, and a runner
+waiting for that lock queues nobody behind it. Nor does it hold an advisory lock: two
+runners at once are not kept apart (their keyset batches still never overlap, each taken
+under the write lock, but the second's expand fails).
 """
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import random
 import sqlite3
@@ -30,7 +38,7 @@ from typing import TYPE_CHECKING, Final
 
 import attrs
 
-from phasekit.errors import PhasekitError
+from phasekit.errors import InvalidValue, PhasekitError
 from phasekit.legacy import DEFAULT_MAPPING, LegacyMapping, MappingReport
 from phasekit.sql import MigrationScript, MigrationStep, migration_sql, rollback_sql
 from phasekit.sql._migrate import (
@@ -38,7 +46,7 @@ from phasekit.sql._migrate import (
     DEFAULT_LOCK_TIMEOUT_MS,
     DEFAULT_STATEMENT_TIMEOUT_MS,
 )
-from phasekit.sql._script import script_target
+from phasekit.sql._script import TableNames, script_target
 
 if TYPE_CHECKING:
     import psycopg
@@ -57,7 +65,8 @@ __all__ = [
     "rollback",
 ]
 
-#: The steps ``--to`` accepts, in order: contract stands for the contract's four steps.
+#: The steps ``--to`` accepts, in order: contract stands for the contract's steps (four on
+#: PostgreSQL, two on SQLite); SQLite has no validate or index, and stops after verify.
 MIGRATE_STEPS: Final = (
     "preflight",
     "expand",
@@ -67,7 +76,6 @@ MIGRATE_STEPS: Final = (
     "index",
     "contract",
 )
-_SQLITE_STEPS: Final = ("preflight", "expand", "backfill", "verify", "contract")
 _LOCK_NOT_AVAILABLE: Final = "55P03"
 _RETRIES: Final = 30
 _LOCK_WAIT_SECONDS: Final = 30.0
@@ -194,17 +202,21 @@ def migrate(
     :class:`VerifyFailed` when verify is not 0 (nothing after it runs),
     :class:`DatabaseError` when the database refuses a statement and
     :class:`MissingDriver` without psycopg.
+
+    On SQLite ``to`` may name ``validate`` or ``index``, which SQLite does not have: the
+    run then stops after verify. ``lock_timeout_ms`` and ``statement_timeout_ms`` do not
+    apply there, and ``index_columns`` is refused: SQLite builds no phase index.
     """
     path = _sqlite_path(dsn)
-    if path is not None:
-        script = migration_sql("sqlite", mapping=mapping, table=table)
-        steps = _SQLITE_STEPS[: _SQLITE_STEPS.index(to) + 1] if to in _SQLITE_STEPS else ()
-        if to in ("validate", "index"):
-            steps = _SQLITE_STEPS[:4]
-        _SqliteRun(path, script, mapping, report).migrate(steps)
-        return
+    if path is not None and index_columns:
+        raise InvalidValue(
+            "index_columns is only for PostgreSQL: the SQLite migration builds no phase index "
+            f"(create it with your schema tool); got {index_columns!r}",
+            field="index_columns",
+            value=index_columns,
+        )
     script = migration_sql(
-        "postgresql",
+        "postgresql" if path is None else "sqlite",
         mapping=mapping,
         table=table,
         batch_size=batch_size,
@@ -212,7 +224,7 @@ def migrate(
         statement_timeout_ms=statement_timeout_ms,
         index_columns=index_columns,
     )
-    with _PostgresRun(dsn, script, mapping, batch_size, pause_ms, report) as run:
+    with _open_run(dsn, _RunSettings(script, mapping, batch_size, pause_ms, report)) as run:
         run.migrate(MIGRATE_STEPS[: MIGRATE_STEPS.index(to) + 1])
 
 
@@ -228,35 +240,34 @@ def rollback(
     report: Report = _ignore,
 ) -> None:
     """Undo whatever the migration did on the database at ``dsn``, from any point."""
-    path = _sqlite_path(dsn)
-    if path is not None:
-        _SqliteRun(path, migration_sql("sqlite", table=table), mapping, report).rollback(table)
-        return
     script = rollback_sql(
-        "postgresql",
+        "postgresql" if _sqlite_path(dsn) is None else "sqlite",
         table=table,
         mapping=mapping,
         batch_size=batch_size,
         lock_timeout_ms=lock_timeout_ms,
         statement_timeout_ms=statement_timeout_ms,
     )
-    with _PostgresRun(dsn, script, mapping, batch_size, pause_ms, report) as run:
+    with _open_run(dsn, _RunSettings(script, mapping, batch_size, pause_ms, report)) as run:
         run.rollback()
 
 
 def migration_status(dsn: str, *, table: str = "campaigns") -> MigrationStatus:
     """Return where the migration of ``table`` is."""
-    target = script_target("postgresql", table)
     path = _sqlite_path(dsn)
     if path is not None:
+        names = script_target("sqlite", table).names
         try:
-            with _sqlite(path) as sqlite_connection:
-                return _sqlite_status(sqlite_connection, table)
+            with contextlib.closing(_connect_sqlite(path)) as sqlite_connection:
+                _sqlite_columns(sqlite_connection, table)
+                state = _sqlite_state(sqlite_connection, names)
         except sqlite3.Error as error:
             raise DatabaseError(_one_line(error)) from None
-    connection = _connect_postgres(dsn)
-    with connection:
-        state = _postgres_state(connection, target.names.state)
+    else:
+        names = script_target("postgresql", table).names
+        connection = _connect_postgres(dsn)
+        with connection:
+            state = _postgres_state(connection, names.state)
     if state is None:
         return MigrationStatus(table, "none", None, None, 0)
     recorded, next_id, end_id, rows = state
@@ -274,73 +285,50 @@ def _postgres_state(
     ).fetchone()
 
 
-class _PostgresRun:
-    """One run of a script on a PostgreSQL connection in autocommit mode."""
+Rows = list[tuple[object, ...]]
 
-    def __init__(
-        self,
-        dsn: str,
-        script: MigrationScript,
-        mapping: LegacyMapping,
-        batch_size: int,
-        pause_ms: int,
-        report: Report,
-    ) -> None:
-        self.script = script
-        self.mapping = mapping
-        self.batch_size = batch_size
-        self.names = script_target("postgresql", script.table).names
-        self.pause = pause_ms / 1000
-        self.report = report
-        self.connection = _connect_postgres(dsn)
 
-    def __enter__(self) -> _PostgresRun:
-        import psycopg
+@attrs.frozen
+class _RunSettings:
+    """What a run is given: the script, its mapping and batch size, the pause, the report."""
 
-        # A runner killed mid-statement leaves its server session running that statement
-        # (and holding the lock) until the server notices: wait a while for it.
-        deadline = time.monotonic() + _LOCK_WAIT_SECONDS
-        try:
-            while not self._query(
-                "SELECT pg_try_advisory_lock(hashtext('phasekit ' || %s))", (self.script.table,)
-            )[0][0]:
-                if time.monotonic() > deadline:
-                    self.connection.close()
-                    raise DatabaseError(
-                        f"another phasekit migrate or rollback is running on {self.script.table}"
-                    )
-                time.sleep(0.2)
-        except psycopg.Error as error:
-            self.connection.close()
-            raise DatabaseError(_one_line(error)) from None
-        return self
+    script: MigrationScript
+    mapping: LegacyMapping
+    batch_size: int
+    pause_ms: int
+    report: Report
 
-    def __exit__(self, *exc: object) -> None:
-        self.connection.close()
 
-    def _query(self, sql: str, parameters: Sequence[object] = ()) -> list[tuple[object, ...]]:
-        cursor = self.connection.execute(sql, parameters or None)
-        return cursor.fetchall() if cursor.description else []
+class _Run(abc.ABC):
+    """One run of a script on a database: the order of the steps, what to skip, verify.
 
+    What differs per database (how a statement runs, how a step's transaction and a
+    keyset walk run, where the state is read) is the subclasses'.
+    """
+
+    def __init__(self, settings: _RunSettings) -> None:
+        self.script = settings.script
+        self.mapping = settings.mapping
+        self.batch_size = settings.batch_size
+        self.names: TableNames = script_target(self.script.dialect, self.script.table).names
+        self.pause = settings.pause_ms / 1000
+        self.report = settings.report
+
+    @abc.abstractmethod
+    def _query(self, sql: str, parameters: Sequence[object] = ()) -> Rows:
+        """Run one statement outside a step; return its rows."""
+
+    @abc.abstractmethod
     def _recorded(self) -> str | None:
-        state = _postgres_state(self.connection, self.names.state)
-        return None if state is None else str(state[0])
+        """Return the last step the state table records, None without one."""
 
+    @abc.abstractmethod
     def _contracted(self) -> bool:
-        rows = self._query(
-            "SELECT COUNT(*) FROM pg_attribute WHERE attrelid = CAST(%s AS regclass) "
-            "AND attname = 'campaign_type' AND NOT attisdropped",
-            (self.names.table,),
-        )
-        return rows[0][0] == 0
+        """Return whether contract ran: the legacy columns are gone."""
 
-    def migrate(self, wanted: Sequence[str]) -> None:
-        import psycopg
-
-        try:
-            self._migrate(wanted)
-        except psycopg.Error as error:
-            raise DatabaseError(_one_line(error)) from None
+    @abc.abstractmethod
+    def _run_step(self, step: MigrationStep) -> list[Rows]:
+        """Run ``step``; return what its queries returned."""
 
     def _migrate(self, wanted: Sequence[str]) -> None:
         order = [step.name for step in self.script.steps]
@@ -373,6 +361,99 @@ class _PostgresRun:
             self._run_step(step)
             self.report(StepDone(step.name, time.monotonic() - started))
 
+    def _preflight(self, step: MigrationStep) -> None:
+        started = time.monotonic()
+        results = [self._query(statement) for statement in step.statements]
+        self.report(_preflight_report(results, self.mapping))
+        self.report(StepDone(step.name, time.monotonic() - started))
+
+    def _batch_rows(self, walk: str, rowcount: int) -> int:
+        # The backfill reports rows updated; the copies report their checkpoint's update.
+        return rowcount if walk == "backfill" else self.batch_size
+
+    def _remaining(self, walk: str) -> int:
+        prefix = {"backfill": "backfill", "contract_backup": "backup", "restore": "restore"}[walk]
+        state, table = self.names.state, self.names.table
+        rows = self._query(
+            f"SELECT COUNT(*) FROM {table} WHERE id >= (SELECT {prefix}_next_id FROM {state}) "
+            f"AND id <= (SELECT {prefix}_end_id FROM {state})"
+        )
+        return int(str(rows[0][0]))
+
+    def _report_batch(self, walk: str, progress: tuple[int, int, float], rows: int) -> int:
+        """Report one more batch of ``walk``; return the rows done so far."""
+        done, total, started = progress
+        done = min(total, done + self._batch_rows(walk, rows))
+        self.report(Progress(walk, done, total, time.monotonic() - started))
+        if self.pause:
+            time.sleep(self.pause)
+        return done
+
+
+def _open_run(dsn: str, settings: _RunSettings) -> _PostgresRun | _SqliteRun:
+    """Return the run of ``settings.script`` on the database at ``dsn``, to enter with
+    ``with``."""
+    path = _sqlite_path(dsn)
+    if path is None:
+        return _PostgresRun(dsn, settings)
+    return _SqliteRun(path, settings)
+
+
+class _PostgresRun(_Run):
+    """One run of a script on a PostgreSQL connection in autocommit mode."""
+
+    def __init__(self, dsn: str, settings: _RunSettings) -> None:
+        super().__init__(settings)
+        self.connection = _connect_postgres(dsn)
+
+    def __enter__(self) -> _PostgresRun:
+        import psycopg
+
+        # A runner killed mid-statement leaves its server session running that statement
+        # (and holding the lock) until the server notices: wait a while for it.
+        deadline = time.monotonic() + _LOCK_WAIT_SECONDS
+        try:
+            while not self._query(
+                "SELECT pg_try_advisory_lock(hashtext('phasekit ' || %s))", (self.script.table,)
+            )[0][0]:
+                if time.monotonic() > deadline:
+                    self.connection.close()
+                    raise DatabaseError(
+                        f"another phasekit migrate or rollback is running on {self.script.table}"
+                    )
+                time.sleep(0.2)
+        except psycopg.Error as error:
+            self.connection.close()
+            raise DatabaseError(_one_line(error)) from None
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.connection.close()
+
+    def _query(self, sql: str, parameters: Sequence[object] = ()) -> Rows:
+        cursor = self.connection.execute(sql, parameters or None)
+        return cursor.fetchall() if cursor.description else []
+
+    def _recorded(self) -> str | None:
+        state = _postgres_state(self.connection, self.names.state)
+        return None if state is None else str(state[0])
+
+    def _contracted(self) -> bool:
+        rows = self._query(
+            "SELECT COUNT(*) FROM pg_attribute WHERE attrelid = CAST(%s AS regclass) "
+            "AND attname = 'campaign_type' AND NOT attisdropped",
+            (self.names.table,),
+        )
+        return rows[0][0] == 0
+
+    def migrate(self, wanted: Sequence[str]) -> None:
+        import psycopg
+
+        try:
+            self._migrate(wanted)
+        except psycopg.Error as error:
+            raise DatabaseError(_one_line(error)) from None
+
     def rollback(self) -> None:
         import psycopg
 
@@ -396,13 +477,7 @@ class _PostgresRun:
         except psycopg.Error as error:
             raise DatabaseError(_one_line(error)) from None
 
-    def _preflight(self, step: MigrationStep) -> None:
-        started = time.monotonic()
-        results = [self._query(statement) for statement in step.statements]
-        self.report(_preflight_report(results, self.mapping))
-        self.report(StepDone(step.name, time.monotonic() - started))
-
-    def _run_step(self, step: MigrationStep) -> list[list[tuple[object, ...]]]:
+    def _run_step(self, step: MigrationStep) -> list[Rows]:
         """Run ``step``, retrying it on a lock timeout; return what its queries returned."""
         import psycopg
 
@@ -450,7 +525,7 @@ class _PostgresRun:
             return 0
         return sum(1 for (done,) in rows if done)
 
-    def _statements(self, step: MigrationStep) -> list[list[tuple[object, ...]]]:
+    def _statements(self, step: MigrationStep) -> list[Rows]:
         results = []
         for statement in step.statements:
             rows = self._query(statement)
@@ -465,30 +540,13 @@ class _PostgresRun:
         for setting in settings:
             self._query(setting)
         walk = step.name
-        total = self._remaining(walk)
-        done = 0
-        started = time.monotonic()
+        progress = (0, self._remaining(walk), time.monotonic())
         while True:
             cursor = self.connection.execute(statement)
             if cursor.rowcount == 0:
                 break
-            done = min(total, done + self._batch_rows(walk, cursor.rowcount))
-            self.report(Progress(walk, done, total, time.monotonic() - started))
-            if self.pause:
-                time.sleep(self.pause)
-
-    def _batch_rows(self, walk: str, rowcount: int) -> int:
-        # The backfill reports rows updated; the copies report their checkpoint's update.
-        return rowcount if walk == "backfill" else self.batch_size
-
-    def _remaining(self, walk: str) -> int:
-        prefix = {"backfill": "backfill", "contract_backup": "backup", "restore": "restore"}[walk]
-        state, table = self.names.state, self.names.table
-        rows = self._query(
-            f"SELECT COUNT(*) FROM {table} WHERE id >= (SELECT {prefix}_next_id FROM {state}) "
-            f"AND id <= (SELECT {prefix}_end_id FROM {state})"
-        )
-        return int(str(rows[0][0]))
+            done = self._report_batch(walk, progress, cursor.rowcount)
+            progress = (done, *progress[1:])
 
 
 #: The steps that ``--to`` names by another step's name.
@@ -506,9 +564,7 @@ def _family(step: str) -> str:
     return _FAMILIES.get(step, step)
 
 
-def _preflight_report(
-    results: Sequence[Sequence[tuple[object, ...]]], mapping: LegacyMapping
-) -> MappingReport:
+def _preflight_report(results: Sequence[Rows], mapping: LegacyMapping) -> MappingReport:
     """Return the report of the preflight's three queries' rows."""
     types, statuses, nulls = results
     return MappingReport.from_counts(
@@ -519,15 +575,21 @@ def _preflight_report(
     )
 
 
-def _sqlite(path: str) -> contextlib.closing[sqlite3.Connection]:
-    """Open the SQLite database at ``path``, which must exist: a typo creates no file."""
+def _connect_sqlite(path: str) -> sqlite3.Connection:
+    """Open the SQLite database at ``path``, which must exist: a typo creates no file.
+
+    The connection is in autocommit mode (each step begins its own transaction) and
+    waits up to 30 seconds for another connection's write lock (its busy timeout).
+    """
     try:
-        connection = sqlite3.connect(
-            f"file:{urllib.parse.quote(path)}?mode=rw", uri=True, isolation_level=None
+        return sqlite3.connect(
+            f"file:{urllib.parse.quote(path)}?mode=rw",
+            uri=True,
+            isolation_level=None,
+            timeout=_LOCK_WAIT_SECONDS,
         )
     except sqlite3.Error as error:
         raise DatabaseError(f"cannot open the SQLite database {path}: {error}") from None
-    return contextlib.closing(connection)
 
 
 def _sqlite_columns(connection: sqlite3.Connection, table: str) -> list[str]:
@@ -538,87 +600,112 @@ def _sqlite_columns(connection: sqlite3.Connection, table: str) -> list[str]:
     return columns
 
 
-def _sqlite_status(connection: sqlite3.Connection, table: str) -> MigrationStatus:
-    """Return where the migration of a SQLite table is, read from its columns and rows.
-
-    SQLite's script keeps no state table: the step is read from which columns exist, and
-    the backfill's progress from the rows whose phase columns are still NULL.
-    """
-    columns = _sqlite_columns(connection, table)
-    if "current_phase" not in columns:
-        return MigrationStatus(table, "none", None, None, 0)
-    mapped, next_id, end_id = connection.execute(
-        f"SELECT COUNT(current_phase), MIN(CASE WHEN current_phase IS NULL THEN id END), "
-        f"MAX(id) FROM {table}"
+def _sqlite_state(connection: sqlite3.Connection, names: TableNames) -> tuple[object, ...] | None:
+    """Return the state table's step, backfill checkpoint and rows, None without one."""
+    exists = connection.execute(
+        f"SELECT COUNT(*) FROM {names.prefix}sqlite_master WHERE type = 'table' AND name = ?",
+        (names.state_name,),
     ).fetchone()
-    if "campaign_type" not in columns:
-        step = "contract"
-    else:
-        step = "expand" if next_id is not None else "backfill"
-    return MigrationStatus(table, step, next_id, end_id if next_id is not None else None, mapped)
+    if not exists[0]:
+        return None
+    row: tuple[object, ...] | None = connection.execute(
+        f"SELECT step, backfill_next_id, backfill_end_id, backfill_rows FROM {names.state}"
+    ).fetchone()
+    return row
 
 
-class _SqliteRun:
-    """One run of a SQLite script, step by step, each in a transaction."""
+class _SqliteRun(_Run):
+    """One run of a SQLite script: each step in a ``BEGIN IMMEDIATE`` transaction.
 
-    def __init__(
-        self, path: str, script: MigrationScript, mapping: LegacyMapping, report: Report
-    ) -> None:
-        self.path = path
-        self.mapping = mapping
-        self.script = script
-        self.report = report
+    A step marked ``repeat`` runs again and again, each run its own transaction (a keyset
+    batch and its checkpoint), until its last query returns 0; a step that generates
+    statements runs them in its transaction.
+    """
+
+    def __init__(self, path: str, settings: _RunSettings) -> None:
+        super().__init__(settings)
+        self.connection = _connect_sqlite(path)
+
+    def __enter__(self) -> _SqliteRun:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.connection.close()
+
+    def _query(self, sql: str, parameters: Sequence[object] = ()) -> Rows:
+        return self.connection.execute(sql, parameters).fetchall()
+
+    def _recorded(self) -> str | None:
+        state = _sqlite_state(self.connection, self.names)
+        return None if state is None else str(state[0])
+
+    def _contracted(self) -> bool:
+        return "campaign_type" not in _sqlite_columns(self.connection, self.script.table)
 
     def migrate(self, wanted: Sequence[str]) -> None:
         try:
-            with _sqlite(self.path) as connection:
-                for name in wanted:
-                    self._step(connection, name)
+            _sqlite_columns(self.connection, self.script.table)
+            self._migrate(wanted)
         except sqlite3.Error as error:
             raise DatabaseError(_one_line(error)) from None
 
-    def _step(self, connection: sqlite3.Connection, name: str) -> None:
-        columns = _sqlite_columns(connection, self.script.table)
-        step = self.script.step(name)
-        if (name == "expand" and "current_phase" in columns) or (
-            name != "expand" and "campaign_type" not in columns
-        ):
-            self.report(StepDone(name, 0.0, skipped=True))
-            return
-        started = time.monotonic()
-        connection.execute("BEGIN IMMEDIATE")
+    def rollback(self) -> None:
+        """Run the rollback's steps, each only where its guard says it has work to do.
+
+        The script is the one for a table whose contract may or may not have run: the
+        guards read which (the legacy columns gone, the backup there), also when a
+        previous rollback stopped halfway.
+        """
         try:
-            results = [connection.execute(statement).fetchall() for statement in step.statements]
+            if "current_phase" not in _sqlite_columns(self.connection, self.script.table):
+                self.report(StepDone("rollback", 0.0, skipped=True, detail="nothing to undo"))
+                return
+            for step in self.script.steps:
+                if step.guard is not None and not self._query(step.guard)[0][0]:
+                    self.report(StepDone(step.name, 0.0, skipped=True, detail="nothing to do"))
+                    continue
+                started = time.monotonic()
+                self._run_step(step)
+                self.report(StepDone(step.name, time.monotonic() - started))
+        except sqlite3.Error as error:
+            raise DatabaseError(_one_line(error)) from None
+
+    def _run_step(self, step: MigrationStep) -> list[Rows]:
+        if step.repeat:
+            self._repeat(step)
+            return []
+        return self._transaction(step)[0]
+
+    def _transaction(self, step: MigrationStep) -> tuple[list[Rows], int]:
+        """Run ``step`` in one transaction; return its queries' rows and the rows its first
+        statement changed (a keyset batch's)."""
+        self.connection.execute("BEGIN IMMEDIATE")
+        try:
+            results: list[Rows] = []
+            changed = 0
+            for statement in step.statements:
+                cursor = self.connection.execute(statement)
+                changed = changed if results else cursor.rowcount
+                results.append(cursor.fetchall())
+            if step.generates_statements:
+                for (generated,) in results[-1]:
+                    self.connection.execute(str(generated))
         except BaseException:
-            connection.execute("ROLLBACK")
+            if self.connection.in_transaction:
+                self.connection.execute("ROLLBACK")
             raise
-        connection.execute("COMMIT")
-        if name == "preflight":
-            self.report(_preflight_report(results, self.mapping))
-        if name == "verify" and results[0][0][0]:
-            raise VerifyFailed(int(results[0][0][0]), self.script.table)
-        self.report(StepDone(name, time.monotonic() - started))
+        self.connection.execute("COMMIT")
+        return results, changed
 
-    def rollback(self, table: str) -> None:
-        try:
-            with _sqlite(self.path) as connection:
-                columns = _sqlite_columns(connection, table)
-                if "current_phase" not in columns:
-                    self.report(StepDone("rollback", 0.0, skipped=True, detail="nothing to undo"))
-                    return
-                script = rollback_sql(
-                    "sqlite", table=table, contracted="campaign_type" not in columns
-                )
-                for step in script.steps:
-                    started = time.monotonic()
-                    connection.execute("BEGIN IMMEDIATE")
-                    try:
-                        for statement in step.statements:
-                            connection.execute(statement)
-                    except BaseException:
-                        connection.execute("ROLLBACK")
-                        raise
-                    connection.execute("COMMIT")
-                    self.report(StepDone(step.name, time.monotonic() - started))
-        except sqlite3.Error as error:
-            raise DatabaseError(_one_line(error)) from None
+    def _repeat(self, step: MigrationStep) -> None:
+        walk = step.name
+        progress = (0, self._remaining(walk), time.monotonic())
+        while True:
+            results, changed = self._transaction(step)
+            walking = int(str(results[-1][0][0]))
+            if not walking and not changed:
+                break
+            done = self._report_batch(walk, progress, changed)
+            progress = (done, *progress[1:])
+            if not walking:
+                break

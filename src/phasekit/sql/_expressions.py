@@ -1,19 +1,32 @@
-"""A :class:`~phasekit.LegacyMapping` as SQL expressions: the CASEs and the conditions.
+"""A :class:`~phasekit.LegacyMapping` as SQL expressions: the CASEs, the conditions, verify.
 
-The backfill, the verify query and the contract guard (and any later step that maps in
-SQL, such as a sync trigger) read the mapping through these functions, so the SQL maps
-exactly as :func:`~phasekit.map_legacy` does.
+Every step that maps in SQL (a backfill batch, a sync trigger, the verify query, the
+contract's refusal, a rollback's fill) reads the mapping through these functions, in both
+dialects, so the SQL maps exactly as :func:`~phasekit.map_legacy` does and gives back
+exactly what :func:`~phasekit.to_legacy` gives.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
+from phasekit._checks import MAX_PROGRESS
 from phasekit._model import Phase, PhaseStatus
 from phasekit.legacy import LegacyColumn, LegacyMapping
-from phasekit.sql._script import Target, distinct, in_list, literal
+from phasekit.sql._script import MigrationStep, Target, distinct, in_list, literal
 
-__all__ = ["case", "mappable", "phase_case", "status_case", "verify_query"]
+__all__ = [
+    "case",
+    "legacy_status_case",
+    "legacy_type_case",
+    "live_verify_query",
+    "mappable",
+    "mapped",
+    "phase_case",
+    "phase_checks",
+    "preflight",
+    "status_case",
+]
 
 
 def case(
@@ -39,30 +52,102 @@ def status_case(column: str, mapping: LegacyMapping) -> str:
     return case(column, mapping.statuses, mapping.fallback_status)
 
 
-def mappable(mapping: LegacyMapping) -> str:
-    """Return a condition true for rows whose legacy values the mapping can map.
+def _legacy_case(column: str, table: dict[str, str | None]) -> str:
+    whens = " ".join(
+        f"WHEN {literal(value)} THEN {literal(legacy)}"
+        for value, legacy in table.items()
+        if legacy is not None
+    )
+    return f"CASE {column} {whens} ELSE NULL END"
+
+
+def legacy_type_case(column: str, mapping: LegacyMapping) -> str:
+    """Return the ``CASE`` giving ``to_legacy``'s ``campaign_type`` of the phase in ``column``."""
+    return _legacy_case(
+        column, {p.value: mapping.rollback_value("campaign_type", p) for p in Phase}
+    )
+
+
+def legacy_status_case(column: str, mapping: LegacyMapping) -> str:
+    """Return the ``CASE`` giving ``to_legacy``'s ``status`` of the phase status in ``column``."""
+    return _legacy_case(column, {s.value: mapping.rollback_value("status", s) for s in PhaseStatus})
+
+
+def mappable(row: str, mapping: LegacyMapping, *, in_trigger: bool = False) -> str:
+    """Return a condition true when the mapping maps both legacy values of ``row``.
 
     A column with a fallback maps everything (a NULL too, as the plan's SQL does); a
-    column without one only the values its table lists.
+    column without one only the values its table lists. ``in_trigger`` gives the form
+    for a SQLite trigger: the column's ``CASE`` is not NULL, which means the same
+    without a fallback. An ``IN`` list there would cost a hundred times more, as SQLite
+    builds an index of the list once per statement, and a trigger's program is a
+    statement run anew for each row.
     """
     columns: tuple[LegacyColumn, ...] = ("campaign_type", "status")
+    cases = {"campaign_type": phase_case, "status": status_case}
     conditions = [
-        f"{column} IN ({in_list(tuple(mapping.table(column)))})"
+        f"({cases[column](f'{row}.{column}', mapping)}) IS NOT NULL"
+        if in_trigger
+        else f"{row}.{column} IN ({in_list(tuple(mapping.table(column)))})"
         for column in columns
         if mapping.fallback(column) is None
     ]
-    return " AND ".join(conditions)
+    return " AND ".join(conditions) or "TRUE"
 
 
-def verify_query(target: Target, mapping: LegacyMapping) -> str:
-    """Return the query counting rows unmapped or disagreeing with the mapping: 0 is safe."""
-    names = target.names
-    differs = distinct(target.dialect)
+def mapped(row: str, mapping: LegacyMapping, *, in_trigger: bool = False) -> tuple[str, str, str]:
+    """Return the phase, status and progress of ``row``'s legacy values, all NULL when
+    either value is one the mapping cannot map (verify counts the row; nothing guessed).
+
+    ``in_trigger`` is as for :func:`mappable`.
+    """
+    known = mappable(row, mapping, in_trigger=in_trigger)
+    if known == "TRUE":
+        return (
+            phase_case(f"{row}.campaign_type", mapping),
+            status_case(f"{row}.status", mapping),
+            f"COALESCE({row}.progress_percentage, 0.0)",
+        )
     return (
-        f"SELECT COUNT(*) FROM {names.table} AS c LEFT JOIN {names.backup} AS b ON b.id = c.id "
-        "WHERE b.id IS NULL OR c.current_phase IS NULL OR c.phase_status IS NULL "
-        "OR c.progress IS NULL "
-        f"OR c.current_phase {differs} ({phase_case('b.campaign_type', mapping)}) "
-        f"OR c.phase_status {differs} ({status_case('b.status', mapping)}) "
-        f"OR c.progress {differs} COALESCE(b.progress_percentage, 0.0)"
+        f"CASE WHEN {known} THEN {phase_case(f'{row}.campaign_type', mapping)} END",
+        f"CASE WHEN {known} THEN {status_case(f'{row}.status', mapping)} END",
+        f"CASE WHEN {known} THEN COALESCE({row}.progress_percentage, 0.0) END",
+    )
+
+
+def phase_checks() -> dict[str, str]:
+    """Return the CHECK condition of each phase column: a known value, a percentage."""
+    return {
+        "current_phase": f"current_phase IN ({in_list(tuple(p.value for p in Phase))})",
+        "phase_status": f"phase_status IN ({in_list(tuple(s.value for s in PhaseStatus))})",
+        "progress": f"progress >= 0 AND progress <= {MAX_PROGRESS}",
+    }
+
+
+def live_verify_query(target: Target, mapping: LegacyMapping) -> str:
+    """Return the query counting rows unmapped or disagreeing with their live legacy values."""
+    t = target.names.table
+    differs = distinct(target.dialect)
+    phase, status, progress = mapped("c", mapping)
+    return (
+        f"SELECT COUNT(*) FROM {t} AS c WHERE c.current_phase IS NULL "
+        "OR c.phase_status IS NULL OR c.progress IS NULL "
+        f"OR c.current_phase {differs} ({phase}) "
+        f"OR c.phase_status {differs} ({status}) "
+        f"OR c.progress {differs} ({progress})"
+    )
+
+
+def preflight(target: Target) -> MigrationStep:
+    """Return the preflight step: distinct legacy values and the NULL progress count."""
+    t = target.names.table
+    return MigrationStep(
+        "preflight",
+        (
+            f"SELECT campaign_type, COUNT(*) FROM {t} GROUP BY campaign_type "
+            "ORDER BY campaign_type",
+            f"SELECT status, COUNT(*) FROM {t} GROUP BY status ORDER BY status",
+            f"SELECT COUNT(*) FROM {t} WHERE progress_percentage IS NULL",
+        ),
+        "distinct legacy values and NULL progress count, for MappingReport.from_counts",
     )

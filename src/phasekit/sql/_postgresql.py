@@ -53,10 +53,17 @@ from typing import Final
 
 import attrs
 
-from phasekit._checks import MAX_PROGRESS
-from phasekit._model import Phase, PhaseStatus
 from phasekit.legacy import LegacyMapping
-from phasekit.sql._expressions import phase_case, status_case
+from phasekit.sql._expressions import (
+    legacy_status_case,
+    legacy_type_case,
+    live_verify_query,
+    mapped,
+    phase_case,
+    phase_checks,
+    preflight,
+    status_case,
+)
 from phasekit.sql._script import (
     LEGACY_COLUMNS,
     PHASE_COLUMNS,
@@ -67,9 +74,9 @@ from phasekit.sql._script import (
 )
 
 __all__ = [
+    "BACKUP_COLUMNS",
     "Online",
     "legacy_index_query",
-    "live_verify_query",
     "migration_steps",
     "rollback_steps",
 ]
@@ -110,75 +117,6 @@ def _constraint(column: str, kind: str) -> str:
     return f'"phasekit_{column}_{kind}"'
 
 
-def _phase_checks() -> dict[str, str]:
-    return {
-        "current_phase": f"current_phase IN ({in_list(tuple(p.value for p in Phase))})",
-        "phase_status": f"phase_status IN ({in_list(tuple(s.value for s in PhaseStatus))})",
-        "progress": f"progress >= 0 AND progress <= {MAX_PROGRESS}",
-    }
-
-
-def _legacy_case(column: str, table: dict[str, str | None]) -> str:
-    whens = " ".join(
-        f"WHEN {literal(value)} THEN {literal(legacy)}"
-        for value, legacy in table.items()
-        if legacy is not None
-    )
-    return f"CASE {column} {whens} ELSE NULL END"
-
-
-def legacy_type_case(column: str, mapping: LegacyMapping) -> str:
-    """Return the ``CASE`` giving ``to_legacy``'s ``campaign_type`` of the phase in ``column``."""
-    return _legacy_case(
-        column, {p.value: mapping.rollback_value("campaign_type", p) for p in Phase}
-    )
-
-
-def legacy_status_case(column: str, mapping: LegacyMapping) -> str:
-    """Return the ``CASE`` giving ``to_legacy``'s ``status`` of the phase status in ``column``."""
-    return _legacy_case(column, {s.value: mapping.rollback_value("status", s) for s in PhaseStatus})
-
-
-def live_verify_query(target: Target, mapping: LegacyMapping) -> str:
-    """Return the query counting rows unmapped or disagreeing with their live legacy values."""
-    t = target.names.table
-    phase, status, progress = _mapped("c", mapping)
-    return (
-        f"SELECT COUNT(*) FROM {t} AS c WHERE c.current_phase IS NULL "
-        "OR c.phase_status IS NULL OR c.progress IS NULL "
-        f"OR c.current_phase IS DISTINCT FROM ({phase}) "
-        f"OR c.phase_status IS DISTINCT FROM ({status}) "
-        f"OR c.progress IS DISTINCT FROM ({progress})"
-    )
-
-
-def _mappable(row: str, mapping: LegacyMapping) -> str:
-    """Return a condition true when the mapping maps both legacy values of ``row``."""
-    conditions = [
-        f"{row}.{column} IN ({in_list(tuple(mapping.table(column)))})"
-        for column in ("campaign_type", "status")
-        if mapping.fallback(column) is None
-    ]
-    return " AND ".join(conditions) or "TRUE"
-
-
-def _mapped(row: str, mapping: LegacyMapping) -> tuple[str, str, str]:
-    """Return the phase, status and progress of ``row``'s legacy values, all NULL when
-    either value is one the mapping cannot map (verify counts the row; nothing guessed)."""
-    known = _mappable(row, mapping)
-    if known == "TRUE":
-        return (
-            phase_case(f"{row}.campaign_type", mapping),
-            status_case(f"{row}.status", mapping),
-            f"COALESCE({row}.progress_percentage, 0.0)",
-        )
-    return (
-        f"CASE WHEN {known} THEN {phase_case(f'{row}.campaign_type', mapping)} END",
-        f"CASE WHEN {known} THEN {status_case(f'{row}.status', mapping)} END",
-        f"CASE WHEN {known} THEN COALESCE({row}.progress_percentage, 0.0) END",
-    )
-
-
 def _state_table(online: Online) -> tuple[str, ...]:
     """Create the state table if missing, typed like ``id``, with its one row."""
     names = online.target.names
@@ -205,7 +143,7 @@ def _sync_function(online: Online) -> str:
         f"NEW.{column} IS DISTINCT FROM OLD.{column}" for column in PHASE_COLUMNS
     )
     phase_given = " OR ".join(f"NEW.{column} IS NOT NULL" for column in PHASE_COLUMNS)
-    phase, status, progress = _mapped("NEW", mapping)
+    phase, status, progress = mapped("NEW", mapping)
     return (
         f"CREATE OR REPLACE FUNCTION {online.target.names.sync_function}() RETURNS trigger "
         "LANGUAGE plpgsql AS $phasekit$ BEGIN "
@@ -239,21 +177,6 @@ def _record(online: Online, step: str) -> str:
     return f"UPDATE {online.target.names.state} SET step = {literal(step)}"
 
 
-def preflight(online: Online) -> MigrationStep:
-    """Distinct legacy values and the NULL progress count, for the report."""
-    t = online.target.names.table
-    return MigrationStep(
-        "preflight",
-        (
-            f"SELECT campaign_type, COUNT(*) FROM {t} GROUP BY campaign_type "
-            "ORDER BY campaign_type",
-            f"SELECT status, COUNT(*) FROM {t} GROUP BY status ORDER BY status",
-            f"SELECT COUNT(*) FROM {t} WHERE progress_percentage IS NULL",
-        ),
-        "distinct legacy values and NULL progress count, for MappingReport.from_counts",
-    )
-
-
 def expand(online: Online) -> MigrationStep:
     """Add the phase columns, their CHECKs NOT VALID, the sync trigger and the state table."""
     t = online.target.names.table
@@ -262,7 +185,7 @@ def expand(online: Online) -> MigrationStep:
         ("phase_status", "text"),
         ("progress", "double precision"),
     )
-    checks = _phase_checks()
+    checks = phase_checks()
     constraints = ", ".join(
         f"ADD CONSTRAINT {_constraint(column, 'check')} CHECK ({check}) NOT VALID"
         for column, check in checks.items()
@@ -293,7 +216,7 @@ def backfill(online: Online) -> MigrationStep:
     """
     names, mapping, size = online.target.names, online.mapping, online.batch_size
     t, state = names.table, names.state
-    phase, status, progress = _mapped("c", mapping)
+    phase, status, progress = mapped("c", mapping)
     statement = (
         "WITH batch AS (SELECT id, row_number() OVER (ORDER BY id) AS position FROM "
         f"(SELECT id FROM {t} WHERE id >= (SELECT backfill_next_id FROM {state}) "
@@ -534,7 +457,7 @@ def contract(online: Online) -> MigrationStep:
 def migration_steps(online: Online) -> tuple[MigrationStep, ...]:
     """Return the online migration's steps, in order."""
     return (
-        preflight(online),
+        preflight(online.target),
         expand(online),
         backfill(online),
         verify(online),

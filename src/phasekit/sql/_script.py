@@ -55,11 +55,21 @@ class MigrationStep:
     that must work whether or not ``contract`` ran needs it; plain SQL text cannot
     check it, see :meth:`MigrationScript.to_sql`.) When ``in_transaction`` is false the
     step commits as it goes (the batched backfill) and must be run in autocommit mode,
-    outside a transaction block, statement by statement. When ``repeat`` is true the step
-    is one statement to run again and again, each run its own transaction, until it
-    reports 0 rows (a batch of a keyset walk that checkpoints itself). When
-    ``generates_statements`` is true the step's last statement is a query whose rows are
-    the statements to run next, one by one (what psql's ``\\gexec`` does).
+    outside a transaction block, statement by statement.
+
+    When ``repeat`` is true the step is a batch of a keyset walk that checkpoints itself,
+    to run again and again, each run its own transaction, until the walk is done. How
+    depends on ``in_transaction``:
+
+    * false (PostgreSQL): the last statement is the batch and its checkpoint in one
+      statement; run the statements before it once, then the last one until it reports
+      0 rows;
+    * true (SQLite, which has no data-modifying ``WITH``): the whole step is one run,
+      the batch and its checkpoint as separate statements in one transaction; run it
+      until its last statement, a query, returns 0 (it counts the walks not done).
+
+    When ``generates_statements`` is true the step's last statement is a query whose rows
+    are the statements to run next, one by one (what psql's ``\\gexec`` does).
     """
 
     name: str
@@ -136,15 +146,9 @@ class MigrationScript:
                 parts.append(f"-- {step.guard}")
             statements = [f"{statement};" for statement in step.statements]
             if step.repeat:
-                parts.append(
-                    "-- repeat: run the last statement again and again, each run in its own "
-                    "transaction (autocommit), until it reports 0 rows"
-                )
+                parts.extend(_repeat_rule(step))
             elif step.generates_statements:
-                parts.append(
-                    "-- generates: run each statement the last query returns (psql: end it "
-                    "with \\gexec instead of ;)"
-                )
+                parts.extend(_generates_rule(self.dialect))
             if step.in_transaction:
                 statements = ["BEGIN;", *statements, "COMMIT;"]
             else:
@@ -152,6 +156,38 @@ class MigrationScript:
             parts.extend(statements)
             parts.append("")
         return "\n".join(parts)
+
+
+def _generates_rule(dialect: Dialect) -> list[str]:
+    """Return the comment lines telling a reader how to run a generating step's output."""
+    if dialect == "postgresql":
+        return [
+            "-- generates: run each statement the last query returns (psql: end it with "
+            "\\gexec instead of ;)"
+        ]
+    return [
+        f"-- {line}"
+        for line in _wrap(
+            "generates: run each statement the last query returns, before COMMIT (sqlite3 has "
+            "no \\gexec: run the query, then paste its rows)"
+        )
+    ]
+
+
+def _repeat_rule(step: MigrationStep) -> list[str]:
+    """Return the comment lines telling a reader how to repeat ``step`` (see MigrationStep)."""
+    if not step.in_transaction:
+        return [
+            "-- repeat: run the last statement again and again, each run in its own "
+            "transaction (autocommit), until it reports 0 rows"
+        ]
+    rule = (
+        "repeat: run this whole step, BEGIN to COMMIT, again and again, each run its own "
+        "transaction, until its last query returns 0. A script run whole runs it once, one "
+        "batch: on a table of more rows, the steps after it refuse until it is done. From a "
+        'shell: until [ "$(sqlite3 -bail DATABASE < STEP.sql)" = 0 ]; do :; done'
+    )
+    return [f"-- {line}" for line in _wrap(rule)]
 
 
 def _wrap(paragraph: str) -> list[str]:
@@ -197,12 +233,18 @@ class TableNames:
         self.bare_backup = _quote(backup)
         self.backup_index = _quote(backup[: _MAX_IDENTIFIER - 3] + "_id")
         self.prefix = prefix
-        self.guard = _quote("phasekit_contract_guard")
-        self.bare_state = _quote(_suffixed(name, "_phasekit_state"))
+        self.refusal = _quote("phasekit_refusal")
+        self.state_name = _suffixed(name, "_phasekit_state")
+        self.bare_state = _quote(self.state_name)
         self.state = prefix + self.bare_state
         self.sync_function = prefix + _quote(_suffixed(name, "_phasekit_sync"))
         self.backup_function = prefix + _quote(_suffixed(name, "_phasekit_keep_backup"))
         self.phase_index = prefix + _quote(_suffixed(name, "_phasekit_phase_idx"))
+        self.unqualified_table = _quote(name)
+
+    def qualified(self, suffix: str) -> str:
+        """Return the quoted, schema-qualified name of the table's object ``<table><suffix>``."""
+        return self.prefix + _quote(_suffixed(self.bare_table, suffix))
 
 
 def _suffixed(name: str, suffix: str) -> str:
