@@ -27,6 +27,7 @@ import pytest
 from phasekit import DEFAULT_MAPPING, Phase, PhaseStatus, runner
 from phasekit.cli import main
 from phasekit.legacy import LEGACY_CAMPAIGN_TYPES, LEGACY_STATUSES
+from phasekit.runner import _postgresql
 from tests import sql_runner
 from tests.online_writes import (
     WRITE_COLUMNS,
@@ -438,7 +439,7 @@ def test_a_second_runner_on_the_same_table_waits_then_gives_up_in_one_line(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     create_table(connection)
-    monkeypatch.setattr(runner, "_LOCK_WAIT_SECONDS", 0.5)
+    monkeypatch.setattr(_postgresql, "_LOCK_WAIT_SECONDS", 0.5)
     holder = psycopg.connect(dsn, autocommit=True)
     holder.execute("SELECT pg_advisory_lock(hashtext('phasekit campaigns'))")
     assert main(["migrate", "--dsn", dsn, "--to", "expand"]) == 1

@@ -1,0 +1,201 @@
+"""The run on PostgreSQL: psycopg's connection, the advisory lock, retries on lock_timeout."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Final
+
+from phasekit.runner._run import (
+    _LOCK_WAIT_SECONDS,
+    DatabaseError,
+    MissingDriver,
+    Retrying,
+    Rows,
+    StepDone,
+    _one_line,
+    _Run,
+    _RunSettings,
+)
+from phasekit.sql import MigrationStep
+
+if TYPE_CHECKING:
+    # Only for the annotations: psycopg is imported when a PostgreSQL DSN is given, so
+    # that `import phasekit.runner` works without it.
+    import psycopg
+
+_LOCK_NOT_AVAILABLE: Final = "55P03"
+_RETRIES: Final = 30
+
+
+def _connect_postgres(dsn: str) -> psycopg.Connection[tuple[object, ...]]:
+    try:
+        import psycopg
+    except ImportError:
+        raise MissingDriver("PostgreSQL needs psycopg: pip install 'phasekit[postgres]'") from None
+    try:
+        return psycopg.connect(dsn, autocommit=True)
+    except psycopg.Error as error:
+        raise DatabaseError(_one_line(error)) from None
+
+
+def _postgres_state(
+    connection: psycopg.Connection[tuple[object, ...]], state: str
+) -> tuple[object, ...] | None:
+    exists = connection.execute("SELECT to_regclass(%s) IS NOT NULL", (state,)).fetchone()
+    if not exists or not exists[0]:
+        return None
+    return connection.execute(
+        f"SELECT step, backfill_next_id, backfill_end_id, backfill_rows FROM {state}"
+    ).fetchone()
+
+
+class _PostgresRun(_Run):
+    """One run of a script on a PostgreSQL connection in autocommit mode."""
+
+    def __init__(self, dsn: str, settings: _RunSettings) -> None:
+        super().__init__(settings)
+        self.connection = _connect_postgres(dsn)
+
+    def __enter__(self) -> _PostgresRun:
+        import psycopg
+
+        # A runner killed mid-statement leaves its server session running that statement
+        # (and holding the lock) until the server notices: wait a while for it.
+        deadline = time.monotonic() + _LOCK_WAIT_SECONDS
+        try:
+            while not self._query(
+                "SELECT pg_try_advisory_lock(hashtext('phasekit ' || %s))", (self.script.table,)
+            )[0][0]:
+                if time.monotonic() > deadline:
+                    self.connection.close()
+                    raise DatabaseError(
+                        f"another phasekit migrate or rollback is running on {self.script.table}"
+                    )
+                time.sleep(0.2)
+        except psycopg.Error as error:
+            self.connection.close()
+            raise DatabaseError(_one_line(error)) from None
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.connection.close()
+
+    def _query(self, sql: str, parameters: Sequence[object] = ()) -> Rows:
+        cursor = self.connection.execute(sql, parameters or None)
+        return cursor.fetchall() if cursor.description else []
+
+    def _recorded(self) -> str | None:
+        state = _postgres_state(self.connection, self.names.state)
+        return None if state is None else str(state[0])
+
+    def _contracted(self) -> bool:
+        rows = self._query(
+            "SELECT COUNT(*) FROM pg_attribute WHERE attrelid = CAST(%s AS regclass) "
+            "AND attname = 'campaign_type' AND NOT attisdropped",
+            (self.names.table,),
+        )
+        return rows[0][0] == 0
+
+    def migrate(self, wanted: Sequence[str]) -> None:
+        import psycopg
+
+        try:
+            self._migrate(wanted)
+        except psycopg.Error as error:
+            raise DatabaseError(_one_line(error)) from None
+
+    def rollback(self) -> None:
+        import psycopg
+
+        try:
+            if self._recorded() is None and not self._query(
+                "SELECT 1 FROM pg_attribute WHERE attrelid = CAST(%s AS regclass) "
+                "AND attname = 'current_phase' AND NOT attisdropped",
+                (self.names.table,),
+            ):
+                self.report(StepDone("rollback", 0.0, skipped=True, detail="nothing to undo"))
+                return
+            order = [step.name for step in self.script.steps]
+            for step in self.script.steps:
+                recorded = self._recorded()
+                if recorded in order and order.index(recorded) >= order.index(step.name):
+                    self.report(StepDone(step.name, 0.0, skipped=True))
+                    continue
+                started = time.monotonic()
+                self._run_step(step)
+                self.report(StepDone(step.name, time.monotonic() - started))
+        except psycopg.Error as error:
+            raise DatabaseError(_one_line(error)) from None
+
+    def _run_step(self, step: MigrationStep) -> list[Rows]:
+        """Run ``step``, retrying it on a lock timeout; return what its queries returned."""
+        import psycopg
+
+        for attempt in range(_RETRIES):
+            try:
+                if step.repeat:
+                    self._repeat(step)
+                    return []
+                if step.in_transaction:
+                    with self.connection.transaction():
+                        return self._statements(step)
+                return self._statements(step)
+            except psycopg.errors.LockNotAvailable:
+                if attempt == _RETRIES - 1:
+                    raise
+                # Full jitter: waiting runners do not retry in step with one another.
+                wait = random.uniform(0, min(5.0, 0.05 * 2**attempt))
+                cancelled = self._cancel_autovacuum()
+                self.report(Retrying(step.name, attempt + 1, wait, cancelled))
+                time.sleep(wait)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _cancel_autovacuum(self) -> int:
+        """Cancel autovacuum on the table, as PostgreSQL itself would; return how many.
+
+        Right after a big backfill autovacuum is the likely holder of the lock a DDL
+        waits for, and PostgreSQL cancels it only after ``deadlock_timeout`` (1 s), which a
+        short ``lock_timeout`` never reaches. Cancelling an autovacuum (not one that
+        prevents wraparound) is what PostgreSQL does for any waiting DDL; it runs again
+        later. It needs the right to signal it (a superuser in PostgreSQL 15); without it
+        the runner goes on retrying.
+        """
+        import psycopg
+
+        try:
+            rows = self._query(
+                "SELECT pg_cancel_backend(pid) FROM pg_stat_activity "
+                "WHERE backend_type = 'autovacuum worker' "
+                "AND query NOT LIKE '%%to prevent wraparound%%' "
+                "AND pid = ANY (SELECT pid FROM pg_locks "
+                "WHERE relation = CAST(%s AS regclass))",
+                (self.names.table,),
+            )
+        except psycopg.Error:
+            return 0
+        return sum(1 for (done,) in rows if done)
+
+    def _statements(self, step: MigrationStep) -> list[Rows]:
+        results = []
+        for statement in step.statements:
+            rows = self._query(statement)
+            results.append(rows)
+        if step.generates_statements:
+            for (generated,) in results[-1]:
+                self._query(str(generated))
+        return results
+
+    def _repeat(self, step: MigrationStep) -> None:
+        *settings, statement = step.statements
+        for setting in settings:
+            self._query(setting)
+        walk = step.name
+        progress = (0, self._remaining(walk), time.monotonic())
+        while True:
+            cursor = self.connection.execute(statement)
+            if cursor.rowcount == 0:
+                break
+            done = self._report_batch(walk, progress, cursor.rowcount)
+            progress = (done, *progress[1:])
