@@ -38,7 +38,7 @@ autodoc_preserve_defaults = True
 nitpicky = True
 nitpick_ignore_regex = [
     # Standard-library and third-party types have no inventory here (the build is offline).
-    (r"py:.*", r"(typing|collections\.abc|enum|attrs|transitions|uuid|argparse)\..*"),
+    (r"py:.*", r"(typing|collections\.abc|enum|attrs|transitions|uuid|argparse|sqlite3)\..*"),
     (r"py:class", r"(Machine|Final|Event|Phase|PhaseStatus|PhaseState|float|int|str|bool)"),
 ]
 doctest_global_setup = "\n".join(

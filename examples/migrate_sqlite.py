@@ -6,8 +6,9 @@ by step: preflight (the report, unknown and lossy values first), expand, backfil
 batches, each with its checkpoint), verify and contract, timing each one. Finally it rolls
 everything back and proves that every legacy row came back exactly.
 
-It runs the printed script's steps itself, to show them; ``phasekit migrate --dsn
-sqlite:///FILE`` runs the same steps, resumably, while an application writes.
+It runs the printed script's steps one at a time, to show them, each with
+``phasekit.runner.run_sqlite_step``; ``phasekit migrate --dsn sqlite:///FILE`` runs the
+same steps the same way, resumably, while an application writes.
 
 Run it with ``make demo`` or ``python examples/migrate_sqlite.py --rows 100000``.
 """
@@ -27,6 +28,7 @@ from typing import Any
 
 import phasekit
 from phasekit import LegacyMapping, MappingReport, MigrationScript, MigrationStep
+from phasekit.runner import run_sqlite_step
 
 TYPES = {"domain_generation": 50, "dns_validation": 30, "http_keyword_validation": 20}
 STATUSES = {
@@ -96,34 +98,23 @@ def show(text: str, *, final: bool = False) -> None:
 def run_step(connection: sqlite3.Connection, step: MigrationStep) -> list[list[tuple[Any, ...]]]:
     """Run one step as its printed script says; return what its queries return.
 
-    Each run is a transaction; a step marked ``repeat`` (a keyset batch and its
-    checkpoint) runs until its last query returns 0; a step that generates statements
-    runs each one its last query returns; a guarded step runs only if its guard is not 0.
+    A guarded step runs only if its guard is not 0. ``run_sqlite_step`` runs the rest as
+    ``phasekit migrate`` does: each run a transaction; a step marked ``repeat`` (a keyset
+    batch and its checkpoint) until its last query returns 0, with a count of its batches
+    on the status line; a step that generates statements, each one its last query returns.
     """
     if step.guard is not None and not connection.execute(step.guard).fetchone()[0]:
         return []
     started = time.perf_counter()
     batches = 0
-    while True:
-        connection.execute("BEGIN")
-        try:
-            results = []
-            for statement in step.statements:
-                cursor = connection.execute(statement)
-                if cursor.description:
-                    results.append(cursor.fetchall())
-            if step.generates_statements:
-                for (generated,) in results[-1]:
-                    connection.execute(generated)
-        except BaseException:
-            connection.execute("ROLLBACK")
-            raise
-        connection.execute("COMMIT")
-        if not step.repeat or results[-1][0][0] == 0:
-            break
+
+    def count_batch(_rows: int) -> None:
+        nonlocal batches
         batches += 1
         if batches % 10 == 0:
             show(f"  {step.name:<20} {batches:,} batches... {time.perf_counter() - started:5.1f} s")
+
+    results = run_sqlite_step(connection, step, on_batch=count_batch)
     show(f"  {step.name:<20} done in {time.perf_counter() - started:5.2f} s", final=True)
     return results
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import psycopg
 
-from phasekit import MigrationScript, MigrationStep
+from phasekit import MigrationScript, MigrationStep, runner
 from tests.servers import server_address
 
 DSN_VARIABLE = "PHASEKIT_TEST_POSTGRES_DSN"
@@ -32,27 +32,13 @@ def _skipped(connection: Any, step: MigrationStep) -> bool:
 
 
 def run_sqlite_step(connection: sqlite3.Connection, step: MigrationStep) -> list[list[Row]]:
-    """Run ``step`` in one transaction (the connection is in autocommit mode).
+    """Run ``step`` as phasekit's runner does, unless its guard says there is nothing to do.
 
-    A repeated step runs, each time in its own transaction, until its last query returns
-    0; a step that generates statements runs each row its last query returns, in its
-    transaction.
+    The connection is in autocommit mode; see :func:`phasekit.runner.run_sqlite_step`.
     """
     if _skipped(connection, step):
         return []
-    while True:
-        connection.execute("BEGIN")
-        try:
-            results = _statements(connection, step)
-            if step.generates_statements:
-                for (generated,) in results[-1]:
-                    connection.execute(generated)
-        except BaseException:
-            connection.execute("ROLLBACK")
-            raise
-        connection.execute("COMMIT")
-        if not step.repeat or results[-1][0][0] == 0:
-            return results
+    return runner.run_sqlite_step(connection, step)
 
 
 def run_postgres_step(connection: Any, step: MigrationStep) -> list[list[Row]]:

@@ -23,6 +23,9 @@ to retry: SQLite locks the whole database for each write transaction, and a runn
 waiting for that lock queues nobody behind it. Nor does it hold an advisory lock: two
 runners at once are not kept apart (their keyset batches still never overlap, each taken
 under the write lock, but the second's expand fails).
+
+:func:`run_sqlite_step` runs one step of a SQLite script that way, for a program that
+runs a script's steps itself.
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ from phasekit.runner._sqlite import (
     _sqlite_path,
     _sqlite_state,
     _SqliteRun,
+    run_sqlite_step,
 )
 from phasekit.sql import migration_sql, rollback_sql
 from phasekit.sql._migrate import (
@@ -74,6 +78,7 @@ __all__ = [
     "migrate",
     "migration_status",
     "rollback",
+    "run_sqlite_step",
 ]
 
 # The public records and errors are defined in _run; they keep this module's name, the

@@ -5,7 +5,8 @@ from __future__ import annotations
 import sqlite3
 import time
 import urllib.parse
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from phasekit.runner._run import (
     _LOCK_WAIT_SECONDS,
@@ -68,7 +69,7 @@ class _SqliteRun(_Run):
 
     A step marked ``repeat`` runs again and again, each run its own transaction (a keyset
     batch and its checkpoint), until its last query returns 0; a step that generates
-    statements runs them in its transaction.
+    statements runs them in its transaction: :func:`run_sqlite_step` runs each step.
     """
 
     def __init__(self, path: str, settings: _RunSettings) -> None:
@@ -120,41 +121,79 @@ class _SqliteRun(_Run):
             raise DatabaseError(_one_line(error)) from None
 
     def _run_step(self, step: MigrationStep) -> list[Rows]:
-        if step.repeat:
-            self._repeat(step)
-            return []
-        return self._transaction(step)[0]
-
-    def _transaction(self, step: MigrationStep) -> tuple[list[Rows], int]:
-        """Run ``step`` in one transaction; return its queries' rows and the rows its first
-        statement changed (a keyset batch's)."""
-        self.connection.execute("BEGIN IMMEDIATE")
-        try:
-            results: list[Rows] = []
-            changed = 0
-            for statement in step.statements:
-                cursor = self.connection.execute(statement)
-                changed = changed if results else cursor.rowcount
-                results.append(cursor.fetchall())
-            if step.generates_statements:
-                for (generated,) in results[-1]:
-                    self.connection.execute(str(generated))
-        except BaseException:
-            if self.connection.in_transaction:
-                self.connection.execute("ROLLBACK")
-            raise
-        self.connection.execute("COMMIT")
-        return results, changed
-
-    def _repeat(self, step: MigrationStep) -> None:
+        if not step.repeat:
+            return run_sqlite_step(self.connection, step)
         walk = step.name
         progress = (0, self._remaining(walk), time.monotonic())
-        while True:
-            results, changed = self._transaction(step)
-            walking = int(str(results[-1][0][0]))
-            if not walking and not changed:
-                break
+
+        def report_batch(changed: int) -> None:
+            nonlocal progress
             done = self._report_batch(walk, progress, changed)
             progress = (done, *progress[1:])
-            if not walking:
-                break
+
+        return run_sqlite_step(self.connection, step, on_batch=report_batch)
+
+
+def run_sqlite_step(
+    connection: sqlite3.Connection,
+    step: MigrationStep,
+    *,
+    on_batch: Callable[[int], object] | None = None,
+) -> list[list[tuple[Any, ...]]]:
+    """Run one step of a SQLite :class:`~phasekit.MigrationScript` as its script says.
+
+    The step's statements run in one ``BEGIN IMMEDIATE`` transaction: it takes the write
+    lock at once, so that no step fails halfway for want of it, and a failing statement
+    rolls the whole step back. A step with ``generates_statements`` runs the statements
+    its last query returns, in the same transaction. A ``repeat`` step (a keyset batch
+    and its checkpoint) runs again, each run its own transaction, until its last query
+    returns 0; after each run that changed rows or left more to do, ``on_batch`` is
+    called with the rows its first statement changed (to report progress, or to pause
+    between batches, outside any transaction).
+
+    ``connection`` must be in autocommit mode (``isolation_level=None``): the step begins
+    and ends its own transactions. A step's ``guard`` is the caller's to check first,
+    which lets it say why a step did not run.
+
+    This is the loop :func:`migrate` and :func:`rollback` run each SQLite step with, so
+    that a program running a script's steps itself, one at a time, runs them the same way.
+    Returns the rows of each statement that returns rows, in order (of a repeat step,
+    those of its last run); raises :class:`sqlite3.Error` as the database does.
+    """
+    while True:
+        results, changed = _transaction(connection, step)
+        if not step.repeat:
+            return results
+        more = int(str(results[-1][0][0])) != 0
+        if (more or changed) and on_batch is not None:
+            on_batch(changed)
+        if not more:
+            return results
+
+
+def _transaction(
+    connection: sqlite3.Connection, step: MigrationStep
+) -> tuple[list[list[tuple[Any, ...]]], int]:
+    """Run ``step`` once, in one transaction; return its queries' rows and the rows its
+    first statement changed (a keyset batch's)."""
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        results = []
+        changed = 0
+        for index, statement in enumerate(step.statements):
+            cursor = connection.execute(statement)
+            if index == 0:
+                changed = cursor.rowcount
+            if cursor.description:
+                results.append(cursor.fetchall())
+        if step.generates_statements:
+            for (generated,) in results[-1]:
+                connection.execute(str(generated))
+    except BaseException:
+        # An error SQLite answers by rolling back itself (a RAISE(ROLLBACK), a full disk)
+        # leaves no transaction to roll back, and a second error would hide the first.
+        if connection.in_transaction:
+            connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")
+    return results, changed
