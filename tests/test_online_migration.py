@@ -399,7 +399,8 @@ def test_the_sync_function_runs_only_for_a_row_whose_two_sides_disagree(
     create_table(connection)
     runner.migrate(dsn, batch_size=BATCH, to="expand")
     backfill = next(
-        step for step in migration_sql("postgresql", batch_size=ROWS).steps
+        step
+        for step in migration_sql("postgresql", batch_size=ROWS).steps
         if step.name == "backfill"
     )
     # Counted per transaction, for this session only: the test sees its own calls.
