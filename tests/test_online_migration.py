@@ -24,7 +24,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from phasekit import DEFAULT_MAPPING, Phase, PhaseStatus, runner
+from phasekit import DEFAULT_MAPPING, Phase, PhaseStatus, migration_sql, runner
 from phasekit.cli import main
 from phasekit.legacy import LEGACY_CAMPAIGN_TYPES, LEGACY_STATUSES
 from phasekit.runner import _postgresql
@@ -392,6 +392,41 @@ def test_a_ddl_waiting_for_its_lock_gives_up_and_retries(
     assert [retry.step for retry in retries] == ["expand"] * 3
     assert runner.migration_status(dsn).step == "expand"
     runner.rollback(dsn)
+
+
+def test_the_sync_function_runs_only_for_a_row_whose_two_sides_disagree(
+    connection: psycopg.Connection[tuple[Any, ...]], dsn: str
+) -> None:
+    create_table(connection)
+    runner.migrate(dsn, batch_size=BATCH, to="expand")
+    backfill = next(
+        step
+        for step in migration_sql("postgresql", batch_size=ROWS).steps
+        if step.name == "backfill"
+    )
+    # Counted per transaction, for this session only: the test sees its own calls.
+    connection.execute("SET track_functions = 'pl'")
+    calls = (
+        "SELECT COALESCE(pg_stat_get_xact_function_calls('campaigns_phasekit_sync'::regproc), 0)"
+    )
+    with connection.transaction(force_rollback=True):
+        connection.execute(backfill.statements[-1])
+        mapped = "SELECT COUNT(*) FROM campaigns WHERE current_phase IS NOT NULL"
+        assert connection.execute(mapped).fetchone() == (ROWS,)
+        assert connection.execute(calls).fetchone() == (0,)
+        # The old version moves a pending row to queued: both map to pending, nothing to do.
+        connection.execute("UPDATE campaigns SET status = 'pending' WHERE id = 1")
+        connection.execute("UPDATE campaigns SET status = 'queued' WHERE id = 1")
+        assert connection.execute(calls).fetchone() == (0,)
+        # The old version starts it: the phase status must follow.
+        connection.execute("UPDATE campaigns SET status = 'running' WHERE id = 1")
+        assert connection.execute(calls).fetchone() == (1,)
+        row = "SELECT status, phase_status FROM campaigns WHERE id = 1"
+        assert connection.execute(row).fetchone() == ("running", "running")
+        # The new version pauses it: the legacy status must follow.
+        connection.execute("UPDATE campaigns SET phase_status = 'paused' WHERE id = 1")
+        assert connection.execute(calls).fetchone() == (2,)
+        assert connection.execute(row).fetchone() == ("paused", "paused")
 
 
 def test_verify_not_zero_stops_before_validate_with_exit_status_3(

@@ -1,61 +1,5 @@
-"""The online SQLite migration: the PostgreSQL model, where SQLite can express it.
-
-The model is PostgreSQL's (:mod:`phasekit.sql._postgresql`): while the migration runs, the
-old application writes the legacy columns and, once the backfill is done, the new one
-writes the phase columns; until ``contract`` both column sets agree on every row, kept so
-by triggers; the backfill walks the primary key in keyset batches, each with its
-checkpoint in a state table; a rollback works from any point without losing a write.
-
-SQLite cannot change ``NEW`` in a trigger, so the sync is four ``AFTER`` triggers that
-``UPDATE`` the row by ``id``, named for the application version whose write they answer:
-
-``old_insert``, ``old_update`` (``UPDATE OF`` the legacy columns)
-    a write that leaves the phase columns alone sets them from the mapping of the row's
-    legacy values; a value the mapping cannot map leaves them NULL, for verify to count.
-``new_insert``, ``new_update`` (``UPDATE OF`` the phase columns)
-    a write to the phase columns sets the legacy columns from ``to_legacy``, keeping a
-    legacy value that already maps to what was written. An ``UPDATE`` that writes both
-    column sets and changes the phase columns is the new version's, as on PostgreSQL.
-
-Each trigger's ``WHEN`` lets it write only when something disagrees, and never answers
-the other trigger's own update (its echo): the phase columns equal to the mapping of the
-legacy ones, or the legacy columns equal to what ``to_legacy`` gives from the values
-before. So they converge, whether ``PRAGMA recursive_triggers`` is on or off. The legacy
-columns stay NOT NULL, which SQLite checks before an ``AFTER`` trigger runs: the new
-version's inserts must give legacy values (any; the trigger replaces those that disagree).
-
-The steps, each in one ``BEGIN IMMEDIATE`` transaction:
-
-``preflight``
-    distinct-value counts of the legacy columns, for the report.
-``expand``
-    the phase columns with their CHECKs, the state table (the step, and the backfill's
-    first and last id at expand), the sync triggers.
-``backfill``
-    a keyset batch (``id >= next``, never rescanning done rows) and its checkpoint, then a
-    query that is 1 while the walk goes on: the step is run until it returns 0. It covers
-    the rows there at expand; the triggers map the rest.
-``verify``
-    counts rows whose phase columns are NULL or disagree with the mapping of the row's
-    live legacy values: 0 means safe, and the triggers keep it 0 under live writes.
-``contract_drop_indexes``
-    refused while verify is not 0; the ``DROP INDEX`` of each index on a legacy column
-    (SQLite cannot drop an indexed column), generated from ``pragma_index_list``.
-``contract``
-    refused while verify is not 0; a backup of ``id``, the legacy and the phase columns as
-    they are at that moment; drops the triggers and the legacy columns.
-
-A refusal is a ``CHECK`` failing on a scratch row of a temporary table: SQLite has no
-procedural block to raise an error from.
-
-The rollback (:func:`rollback_steps`) runs from any point. Before contract the legacy
-columns are live and current, and it drops what expand added. After contract it adds the
-legacy columns back (nullable: SQLite cannot add a NOT NULL column without a default),
-reinstalls the triggers so that the new version's writes fill them, and fills each row, a
-keyset batch at a time, from the backup where its phase state is unchanged since contract
-and from ``to_legacy`` of its current state otherwise. SQLite cannot add a column only if
-it is missing, so the script depends on whether contract ran (``contracted``).
-"""
+"""The online SQLite migration's steps, from expand to contract, and what the rollback
+shares with them."""
 
 from __future__ import annotations
 
@@ -74,8 +18,6 @@ from phasekit.sql._script import (
     literal,
 )
 
-__all__ = ["TRIGGERS", "SqliteMigration", "migration_steps", "rollback_steps"]
-
 #: The sync triggers, by the application version whose write each answers.
 TRIGGERS: Final = ("old_insert", "old_update", "new_insert", "new_update")
 
@@ -83,7 +25,7 @@ TRIGGERS: Final = ("old_insert", "old_update", "new_insert", "new_update")
 _BACKUP_COLUMNS: Final = ("id", *LEGACY_COLUMNS, *PHASE_COLUMNS)
 
 _CONTRACT_REFUSED: Final = "phasekit_contract_refused_rows_unmapped_run_backfill_then_verify"
-_ROLLBACK_REFUSED: Final = "phasekit_rollback_refused_restore_not_done_run_it_until_it_returns_0"
+ROLLBACK_REFUSED: Final = "phasekit_rollback_refused_restore_not_done_run_it_until_it_returns_0"
 
 
 @attrs.frozen
@@ -171,17 +113,17 @@ def _trigger(migration: SqliteMigration, kind: str) -> str:
     )
 
 
-def _create_triggers(migration: SqliteMigration) -> tuple[str, ...]:
+def create_triggers(migration: SqliteMigration) -> tuple[str, ...]:
     return tuple(_trigger(migration, kind) for kind in TRIGGERS)
 
 
-def _drop_triggers(target: Target) -> tuple[str, ...]:
+def drop_triggers(target: Target) -> tuple[str, ...]:
     return tuple(
         f"DROP TRIGGER IF EXISTS {target.names.qualified(f'_phasekit_{kind}')}" for kind in TRIGGERS
     )
 
 
-def _state_table(target: Target) -> tuple[str, ...]:
+def state_table(target: Target) -> tuple[str, ...]:
     """Create the state table if missing, with its one row: the step and the checkpoints.
 
     The checkpoint columns have no type: they hold ``id`` values, whatever their type.
@@ -191,16 +133,16 @@ def _state_table(target: Target) -> tuple[str, ...]:
         f"CREATE TABLE IF NOT EXISTS {state} (step TEXT NOT NULL, backfill_next_id, "
         "backfill_end_id, backfill_rows INTEGER NOT NULL, restore_next_id, restore_end_id)",
         f"INSERT INTO {state} (step, backfill_next_id, backfill_end_id, backfill_rows) "
-        f"SELECT 'expand', {_first_id(target)}, {_last_id(target)}, 0 "
+        f"SELECT 'expand', {first_id(target)}, {last_id(target)}, 0 "
         f"WHERE NOT EXISTS (SELECT 1 FROM {state})",
     )
 
 
-def _first_id(target: Target) -> str:
+def first_id(target: Target) -> str:
     return f"(SELECT id FROM {target.names.table} ORDER BY id LIMIT 1)"
 
 
-def _last_id(target: Target) -> str:
+def last_id(target: Target) -> str:
     return f"(SELECT id FROM {target.names.table} ORDER BY id DESC LIMIT 1)"
 
 
@@ -208,7 +150,7 @@ def _record(target: Target, step: str) -> str:
     return f"UPDATE {target.names.state} SET step = {literal(step)}"
 
 
-def _refuse_unless_zero(target: Target, constraint: str, count: str) -> tuple[str, ...]:
+def refuse_unless_zero(target: Target, constraint: str, count: str) -> tuple[str, ...]:
     """Return statements that fail, naming ``constraint``, unless ``count`` returns 0.
 
     SQLite has no procedural block to raise an error from: a ``CHECK`` on a scratch row of
@@ -226,10 +168,10 @@ def _refuse_unless_zero(target: Target, constraint: str, count: str) -> tuple[st
 
 def _refuse_unless_verified(migration: SqliteMigration) -> tuple[str, ...]:
     verify_count = expressions.live_verify_query(migration.target, migration.mapping)
-    return _refuse_unless_zero(migration.target, _CONTRACT_REFUSED, verify_count)
+    return refuse_unless_zero(migration.target, _CONTRACT_REFUSED, verify_count)
 
 
-def _keyset_walk(
+def keyset_walk(
     migration: SqliteMigration, walk: str, during: str, done: str
 ) -> tuple[str, str, str]:
     """Return a keyset walk's batch of ids, its checkpoint update and its 'not done' query.
@@ -269,8 +211,8 @@ def expand(migration: SqliteMigration) -> MigrationStep:
                 f"ALTER TABLE {t} ADD COLUMN {column} {kinds[column]} CHECK ({check})"
                 for column, check in expressions.phase_checks().items()
             ),
-            *_state_table(migration.target),
-            *_create_triggers(migration),
+            *state_table(migration.target),
+            *create_triggers(migration),
         ),
         "the phase columns with their CHECKs, the state table with the backfill checkpoint "
         "(the first and last id now), and the sync triggers that keep both column sets in "
@@ -281,7 +223,7 @@ def expand(migration: SqliteMigration) -> MigrationStep:
 def backfill(migration: SqliteMigration) -> MigrationStep:
     """Map one keyset batch and move its checkpoint, in one transaction; run until 0."""
     t = migration.target.names.table
-    batch, checkpoint, not_done = _keyset_walk(migration, "backfill", "expand", "backfill")
+    batch, checkpoint, not_done = keyset_walk(migration, "backfill", "expand", "backfill")
     assignments = _set(PHASE_COLUMNS, expressions.mapped("c", migration.mapping))
     return MigrationStep(
         "backfill",
@@ -303,7 +245,7 @@ def verify(migration: SqliteMigration) -> MigrationStep:
     )
 
 
-def _index_query(target: Target, columns: tuple[str, ...]) -> str:
+def index_query(target: Target, columns: tuple[str, ...]) -> str:
     """Return the query of the ``DROP INDEX`` statements of the indexes on ``columns``.
 
     Only indexes made by ``CREATE INDEX``: one that backs a PRIMARY KEY or UNIQUE
@@ -329,7 +271,7 @@ def contract_drop_indexes(migration: SqliteMigration) -> MigrationStep:
         "contract_drop_indexes",
         (
             *_refuse_unless_verified(migration),
-            _index_query(migration.target, LEGACY_COLUMNS),
+            index_query(migration.target, LEGACY_COLUMNS),
         ),
         "refused while verify is not 0; the indexes on a legacy column, which SQLite cannot "
         "drop a column from: run each statement the last query returns",
@@ -348,7 +290,7 @@ def contract(migration: SqliteMigration) -> MigrationStep:
             *_refuse_unless_verified(migration),
             f"CREATE TABLE {names.backup} AS SELECT {', '.join(_BACKUP_COLUMNS)} FROM {t}",
             f"CREATE UNIQUE INDEX {names.prefix}{names.backup_index} ON {names.bare_backup} (id)",
-            *_drop_triggers(target),
+            *drop_triggers(target),
             *(f"ALTER TABLE {t} DROP COLUMN {column}" for column in LEGACY_COLUMNS),
             _record(target, "contract"),
         ),
@@ -367,149 +309,4 @@ def migration_steps(migration: SqliteMigration) -> tuple[MigrationStep, ...]:
         verify(migration),
         contract_drop_indexes(migration),
         contract(migration),
-    )
-
-
-# -- rollback ---------------------------------------------------------------------------
-
-
-def _has_column(target: Target, column: str) -> str:
-    """Return a query counting the table's columns called ``column`` (0 or 1)."""
-    where = literal(target.names.bare_table)
-    if target.names.schema is not None:
-        where += f", {literal(target.names.schema)}"
-    return f"SELECT COUNT(*) FROM pragma_table_info({where}) WHERE name = {literal(column)}"
-
-
-def _restoring(target: Target) -> str:
-    """Return a query that is 1 while the rollback's restore walk is under way, else 0."""
-    return f"SELECT COUNT(*) FROM {target.names.state} WHERE step = 'restore_columns'"
-
-
-def _legacy_still_there(target: Target) -> str:
-    """Return a statement that fails at once with 'no such column' after contract."""
-    return f"SELECT campaign_type FROM {target.names.table} LIMIT 0"
-
-
-_NOT_CONTRACTED = (
-    ". This script is for a table whose contract did not run (or was refused): if "
-    "campaign_type is gone, this fails at once with 'no such column' and changes nothing; "
-    "use the rollback for a contracted table (contracted=True; phasekit sql rollback "
-    "--contracted)"
-)
-
-
-def restore_columns(migration: SqliteMigration, contracted: bool | None) -> MigrationStep:
-    """Add the legacy columns back, with the triggers that fill them on the new version's
-    writes, and start the restore walk."""
-    target = migration.target
-    t, state = target.names.table, target.names.state
-    kinds = {"campaign_type": "TEXT", "status": "TEXT", "progress_percentage": "REAL"}
-    missing = _has_column(target, "campaign_type")
-    description = (
-        "bring back the legacy columns that contract dropped (nullable: SQLite cannot add a "
-        "NOT NULL column without a default), and the triggers that fill them on the new "
-        "version's writes from now on"
-    )
-    if contracted is True:
-        description += (
-            ". This script is for a table whose contract ran: if campaign_type is still "
-            "there, this fails at once with 'duplicate column name' and changes nothing; use "
-            "the rollback for a table not contracted (contracted=False; phasekit sql rollback "
-            "--no-contracted)"
-        )
-    return MigrationStep(
-        "restore_columns",
-        (
-            *(f"ALTER TABLE {t} ADD COLUMN {column} {kinds[column]}" for column in kinds),
-            *_create_triggers(migration),
-            *_state_table(target),
-            f"UPDATE {state} SET step = 'restore_columns', "
-            f"restore_next_id = {_first_id(target)}, restore_end_id = {_last_id(target)}",
-        ),
-        description,
-        guard=None if contracted is not None else f"SELECT ({missing}) = 0",
-    )
-
-
-def restore(migration: SqliteMigration, contracted: bool | None) -> MigrationStep:
-    """Fill the legacy columns a keyset batch a run, from the backup or from to_legacy."""
-    names, mapping = migration.target.names, migration.mapping
-    t, backup = names.table, names.backup
-    batch, checkpoint, not_done = _keyset_walk(migration, "restore", "restore_columns", "restore")
-    unchanged = "b.id IS NOT NULL AND " + " AND ".join(
-        f"b.{column} IS c.{column}" for column in PHASE_COLUMNS
-    )
-    fill = (
-        f"UPDATE {t} AS c SET "
-        f"campaign_type = CASE WHEN {unchanged} THEN b.campaign_type "
-        f"ELSE {expressions.legacy_type_case('c.current_phase', mapping)} END, "
-        f"status = CASE WHEN {unchanged} THEN b.status "
-        f"ELSE {expressions.legacy_status_case('c.phase_status', mapping)} END, "
-        f"progress_percentage = CASE WHEN {unchanged} THEN b.progress_percentage "
-        "ELSE c.progress END "
-        f"FROM ({batch}) AS batch LEFT JOIN {backup} AS b ON b.id = batch.id "
-        "WHERE c.id = batch.id AND c.campaign_type IS NULL"
-    )
-    return MigrationStep(
-        "restore",
-        (fill, checkpoint, not_done),
-        "fill the legacy columns of the rows that lack them, "
-        f"{migration.batch_size:,} a batch in id order: from the backup where the row's phase "
-        "state is unchanged since contract, else from to_legacy of its current state (a row "
-        "inserted since contract has no backup). The last query is 1 until the walk is done",
-        guard=_restoring(migration.target) if contracted is None else None,
-        repeat=True,
-    )
-
-
-def drop_phase_indexes(migration: SqliteMigration, contracted: bool | None) -> MigrationStep:
-    """Drop the indexes on a phase column (generated): SQLite cannot drop their columns."""
-    target = migration.target
-    description = (
-        "drop the indexes on a phase column, such as the new version's, which SQLite cannot "
-        "drop a column from: run each statement the last query returns"
-    )
-    return MigrationStep(
-        "drop_phase_indexes",
-        (
-            *((_legacy_still_there(target),) if contracted is False else ()),
-            _index_query(target, PHASE_COLUMNS),
-        ),
-        description + (_NOT_CONTRACTED if contracted is False else ""),
-        generates_statements=True,
-    )
-
-
-def drop_phase_columns(migration: SqliteMigration, contracted: bool | None) -> MigrationStep:
-    """Drop the triggers, the phase columns, the backup and the state table."""
-    target = migration.target
-    names = target.names
-    t = names.table
-    return MigrationStep(
-        "drop_phase_columns",
-        (
-            *((_legacy_still_there(target),) if contracted is False else ()),
-            *_refuse_unless_zero(target, _ROLLBACK_REFUSED, _restoring(target)),
-            *_drop_triggers(target),
-            *(f"ALTER TABLE {t} DROP COLUMN {column}" for column in PHASE_COLUMNS),
-            f"DROP TABLE IF EXISTS {names.backup}",
-            f"DROP TABLE IF EXISTS {names.state}",
-        ),
-        "refused while the restore walk is not done; drops the triggers, the phase columns, "
-        "the backup and the state table",
-        guard=_has_column(target, "current_phase") if contracted is None else None,
-    )
-
-
-def rollback_steps(
-    migration: SqliteMigration, contracted: bool | None
-) -> tuple[MigrationStep, ...]:
-    """Return the rollback's steps, in order, for a table contracted or not (or unknown:
-    then the steps that depend on it carry a guard)."""
-    before_contract = (drop_phase_indexes, drop_phase_columns)
-    if contracted is False:
-        return tuple(step(migration, contracted) for step in before_contract)
-    return tuple(
-        step(migration, contracted) for step in (restore_columns, restore, *before_contract)
     )
