@@ -569,6 +569,7 @@ def run_once(dsn: str, args: argparse.Namespace, rows: int) -> Run:
             dsn,
             table=TABLE,
             batch_size=args.batch_size,
+            batch_time_ms=args.batch_time_ms,
             pause_ms=args.pause_ms,
             lock_timeout_ms=args.lock_timeout_ms,
             index_columns=("created_at",),
@@ -721,7 +722,9 @@ def report_run(out: Report, run: Run, args: argparse.Namespace) -> None:
         f"writer: {args.writers} connections, target {args.writes_per_second:g} writes/s, "
         f"achieved {run.rate:,.0f} "
         f"writes/s ({len(run.writes):,} attempted, {sum(w.ok for w in run.writes):,} "
-        f"committed, {run.inserts:,} of them inserts). Batch size {args.batch_size:,}, "
+        f"committed, {run.inserts:,} of them inserts). Batch size {args.batch_size:,}"
+        + ("" if args.batch_time_ms is None else f" at most, timed to {args.batch_time_ms} ms")
+        + ", "
         f"lock_timeout {args.lock_timeout_ms} ms, pause {args.pause_ms} ms. pg_locks "
         f"sampled every {ms(run.poll_interval)} ms (median): a lock time is the span from "
         "the sample before it was seen to the sample after, an upper bound; `-` is never "
@@ -896,6 +899,12 @@ def main() -> None:
         "--writers", type=int, default=4, help="old-version connections sharing the rate"
     )
     parser.add_argument("--batch-size", type=int, default=10_000)
+    parser.add_argument(
+        "--batch-time-ms",
+        type=int,
+        default=None,
+        help="size each batch to take about this long (the runner's batch_time_ms)",
+    )
     parser.add_argument("--pause-ms", type=int, default=0)
     parser.add_argument("--lock-timeout-ms", type=int, default=200)
     parser.add_argument("--query-runs", type=int, default=20)

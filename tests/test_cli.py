@@ -229,6 +229,11 @@ def test_mapping_lists_every_known_value_and_marks_lossy_rows(
             "--pause-ms must be >= 0; got -1",
         ),
         (
+            ["migrate", "--dsn", "postgresql://x", "--batch-time-ms", "0"],
+            "phasekit migrate",
+            "--batch-time-ms must be >= 1; got 0",
+        ),
+        (
             ["migrate", "--dsn", "sqlite:///x.db", "--to", "finish"],
             "phasekit migrate",
             "argument --to: invalid choice: 'finish'",

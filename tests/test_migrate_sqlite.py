@@ -39,6 +39,7 @@ from phasekit import (
 )
 from phasekit.cli import main
 from phasekit.legacy import LEGACY_CAMPAIGN_TYPES, LEGACY_STATUSES
+from phasekit.runner._run import SMALLEST_TIMED_BATCH, next_batch_size
 from tests import sql_runner
 from tests import strategies as st
 from tests.online_writes import (
@@ -328,6 +329,40 @@ def test_index_columns_are_refused_for_sqlite_which_builds_no_phase_index(
         "phasekit migrate --help)\n"
     )
     assert "current_phase" not in columns(path)
+
+
+@pytest.mark.parametrize("command_name", ["migrate", "rollback"])
+def test_batch_time_is_refused_for_sqlite_whose_batches_are_of_batch_size_rows(
+    legacy_file: LegacyFile, capsys: pytest.CaptureFixture[str], command_name: str
+) -> None:
+    path = legacy_file.path
+    status, out, err = command(
+        capsys, command_name, "--dsn", f"sqlite:///{path}", "--batch-time-ms", "100"
+    )
+    assert (status, out) == (2, "")
+    assert err == (
+        f"phasekit {command_name}: error: --batch-time-ms is only for PostgreSQL: SQLite "
+        "batches are of the batch size (a smaller one shortens them); got 100 (see phasekit "
+        f"{command_name} --help)\n"
+    )
+    assert "current_phase" not in columns(path)
+
+
+@given(
+    size=hs.integers(1, 100_000),
+    seconds=hs.floats(0, 1_000, allow_nan=False),
+    target=hs.floats(0.001, 60, allow_nan=False),
+    largest=hs.integers(1, 100_000),
+)
+def test_a_timed_batch_stays_within_bounds_and_at_most_doubles(
+    size: int, seconds: float, target: float, largest: int
+) -> None:
+    resized = next_batch_size(size, seconds, target=target, largest=largest)
+    assert min(SMALLEST_TIMED_BATCH, largest) <= resized <= largest
+    assert resized <= max(size * 2, SMALLEST_TIMED_BATCH)
+    # A slower batch never makes the next one larger.
+    slower = next_batch_size(size, seconds * 2 + 1, target=target, largest=largest)
+    assert slower <= resized
 
 
 # ---------------------------------------------------------------- interrupted and resumed

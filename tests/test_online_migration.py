@@ -429,6 +429,55 @@ def test_the_sync_function_runs_only_for_a_row_whose_two_sides_disagree(
         assert connection.execute(row).fetchone() == ("paused", "paused")
 
 
+def batch_rows(events: list[object], walk: str) -> list[int]:
+    """Return the rows of each batch of ``walk``, from its progress reports."""
+    done = [
+        event.done for event in events if isinstance(event, runner.Progress) and event.step == walk
+    ]
+    return [after - before for before, after in zip([0, *done][:-1], done, strict=True)]
+
+
+def test_timed_batches_shrink_when_a_batch_is_slow_and_stay_within_batch_size(
+    connection: psycopg.Connection[tuple[Any, ...]], dsn: str
+) -> None:
+    initial = create_table(connection)
+    # Every row updated costs at least half a millisecond: 1,000 rows take 0.5 s at least,
+    # ten times the 50 ms asked for, whatever the machine, and 100 rows 50 ms at least.
+    connection.execute(
+        "CREATE FUNCTION slow_row() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN PERFORM pg_sleep(0.0005); RETURN NEW; END $$"
+    )
+    connection.execute(
+        "CREATE TRIGGER slow_row BEFORE UPDATE ON campaigns FOR EACH ROW "
+        "EXECUTE FUNCTION slow_row()"
+    )
+    events: list[object] = []
+    try:
+        runner.migrate(dsn, batch_size=1_500, batch_time_ms=50, to="backfill", report=events.append)
+    finally:
+        connection.execute("DROP TRIGGER slow_row ON campaigns")
+        connection.execute("DROP FUNCTION slow_row()")
+    # The first batch is 1,000 rows (nothing timed yet); then the smallest, 100.
+    assert batch_rows(events, "backfill") == [1_000] + [100] * 10
+    check_phases(connection, initial)
+    runner.rollback(dsn)
+
+
+def test_timed_batches_grow_when_quick_but_never_past_batch_size(
+    connection: psycopg.Connection[tuple[Any, ...]], dsn: str
+) -> None:
+    create_table(connection)
+    events: list[object] = []
+    # A minute per batch: every batch is quick, so each may double, up to batch_size.
+    runner.migrate(dsn, batch_size=1_500, batch_time_ms=60_000, to="backfill", report=events.append)
+    assert batch_rows(events, "backfill") == [1_000, 1_000]
+    events.clear()
+    runner.migrate(dsn, batch_size=1_500, batch_time_ms=60_000, to="contract", report=events.append)
+    # The contract's backup copy reports batches of the size it asked for.
+    assert batch_rows(events, "contract_backup") == [1_000, 1_000]
+    runner.rollback(dsn)
+
+
 def test_verify_not_zero_stops_before_validate_with_exit_status_3(
     dsn: str, connection: psycopg.Connection[tuple[Any, ...]], capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -64,6 +64,7 @@ def _run_on_database(arguments: argparse.Namespace, prog: str) -> int:
         "mapping": MAPPINGS[arguments.mapping],
         "batch_size": arguments.batch_size,
         "pause_ms": arguments.pause_ms,
+        "batch_time_ms": arguments.batch_time_ms,
         "lock_timeout_ms": arguments.lock_timeout_ms,
         "statement_timeout_ms": arguments.statement_timeout_ms,
     }

@@ -15,6 +15,7 @@ MAPPINGS: dict[str, LegacyMapping] = {"default": DEFAULT_MAPPING, "plan": PLAN_M
 _OPTIONS = {
     "table": "--table",
     "batch_size": "--batch-size",
+    "batch_time_ms": "--batch-time-ms",
     "dialect": "--dialect",
     "index_columns": "--index-columns",
     "lock_timeout_ms": "--lock-timeout-ms",
@@ -195,7 +196,16 @@ def _add_runner_commands(commands: argparse._SubParsersAction[_Parser]) -> None:
             type=int,
             default=10_000,
             metavar="N",
-            help="rows per backfill transaction (default: 10000)",
+            help="rows per backfill transaction (default: 10000); with --batch-time-ms, the most",
+        )
+        command.add_argument(
+            "--batch-time-ms",
+            type=int,
+            default=None,
+            metavar="MS",
+            help="PostgreSQL: size each batch to take about this long, from 1000 rows up to "
+            "--batch-size, since an application write to a row in a batch waits for it to "
+            "commit (default: every batch has --batch-size rows)",
         )
         command.add_argument(
             "--pause-ms",
@@ -248,6 +258,8 @@ def _usage_error(arguments: argparse.Namespace) -> str | None:
                 )
         if arguments.pause_ms < 0:
             return f"--pause-ms must be >= 0; got {arguments.pause_ms}"
+        if arguments.batch_time_ms is not None and arguments.batch_time_ms < 1:
+            return f"--batch-time-ms must be >= 1; got {arguments.batch_time_ms}"
         return None
     if arguments.command != "sql":
         return None

@@ -58,7 +58,7 @@ from phasekit.runner._sqlite import (
     _SqliteRun,
     run_sqlite_step,
 )
-from phasekit.sql import migration_sql, rollback_sql
+from phasekit.sql import MigrationScript, migration_sql, rollback_sql
 from phasekit.sql._migrate import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_LOCK_TIMEOUT_MS,
@@ -119,6 +119,7 @@ def migrate(
     index_columns: tuple[str, ...] = (),
     to: str = "index",
     report: Report = _ignore,
+    batch_time_ms: int | None = None,
 ) -> None:
     """Run the migration on the database at ``dsn`` up to the step ``to``, resuming.
 
@@ -128,9 +129,15 @@ def migrate(
     :class:`DatabaseError` when the database refuses a statement and
     :class:`MissingDriver` without psycopg.
 
+    With ``batch_time_ms`` (PostgreSQL), each keyset walk sizes its batches to take about
+    that long, from 1,000 rows, never more than ``batch_size``: a batch holds its rows'
+    locks until it commits, so an application write to one of them waits up to a batch's
+    time. Without it every batch has ``batch_size`` rows.
+
     On SQLite ``to`` may name ``validate`` or ``index``, which SQLite does not have: the
     run then stops after verify. ``lock_timeout_ms`` and ``statement_timeout_ms`` do not
-    apply there, and ``index_columns`` is refused: SQLite builds no phase index.
+    apply there, and ``index_columns`` and ``batch_time_ms`` are refused: SQLite builds no
+    phase index, and its batches are of ``batch_size`` rows.
     """
     path = _sqlite_path(dsn)
     if path is not None and index_columns:
@@ -140,17 +147,43 @@ def migrate(
             field="index_columns",
             value=index_columns,
         )
-    script = migration_sql(
-        "postgresql" if path is None else "sqlite",
-        mapping=mapping,
-        table=table,
-        batch_size=batch_size,
-        lock_timeout_ms=lock_timeout_ms,
-        statement_timeout_ms=statement_timeout_ms,
-        index_columns=index_columns,
+    _check_batch_time(batch_time_ms, path)
+
+    def script_for(size: int) -> MigrationScript:
+        return migration_sql(
+            "postgresql" if path is None else "sqlite",
+            mapping=mapping,
+            table=table,
+            batch_size=size,
+            lock_timeout_ms=lock_timeout_ms,
+            statement_timeout_ms=statement_timeout_ms,
+            index_columns=index_columns,
+        )
+
+    settings = _RunSettings(
+        script_for(batch_size), mapping, batch_size, pause_ms, report, batch_time_ms, script_for
     )
-    with _open_run(dsn, _RunSettings(script, mapping, batch_size, pause_ms, report)) as run:
+    with _open_run(dsn, settings) as run:
         run.migrate(MIGRATE_STEPS[: MIGRATE_STEPS.index(to) + 1])
+
+
+def _check_batch_time(batch_time_ms: int | None, sqlite_path: str | None) -> None:
+    """Refuse a ``batch_time_ms`` below 1 ms, or any on SQLite."""
+    if batch_time_ms is None:
+        return
+    if isinstance(batch_time_ms, bool) or not isinstance(batch_time_ms, int) or batch_time_ms < 1:
+        raise InvalidValue(
+            f"batch_time_ms must be an int >= 1 (milliseconds) or None; got {batch_time_ms!r}",
+            field="batch_time_ms",
+            value=batch_time_ms,
+        )
+    if sqlite_path is not None:
+        raise InvalidValue(
+            "batch_time_ms is only for PostgreSQL: SQLite batches are of the batch size "
+            f"(a smaller one shortens them); got {batch_time_ms!r}",
+            field="batch_time_ms",
+            value=batch_time_ms,
+        )
 
 
 def rollback(
@@ -163,17 +196,29 @@ def rollback(
     lock_timeout_ms: int = DEFAULT_LOCK_TIMEOUT_MS,
     statement_timeout_ms: int = DEFAULT_STATEMENT_TIMEOUT_MS,
     report: Report = _ignore,
+    batch_time_ms: int | None = None,
 ) -> None:
-    """Undo whatever the migration did on the database at ``dsn``, from any point."""
-    script = rollback_sql(
-        "postgresql" if _sqlite_path(dsn) is None else "sqlite",
-        table=table,
-        mapping=mapping,
-        batch_size=batch_size,
-        lock_timeout_ms=lock_timeout_ms,
-        statement_timeout_ms=statement_timeout_ms,
+    """Undo whatever the migration did on the database at ``dsn``, from any point.
+
+    The options are :func:`migrate`'s.
+    """
+    path = _sqlite_path(dsn)
+    _check_batch_time(batch_time_ms, path)
+
+    def script_for(size: int) -> MigrationScript:
+        return rollback_sql(
+            "postgresql" if path is None else "sqlite",
+            table=table,
+            mapping=mapping,
+            batch_size=size,
+            lock_timeout_ms=lock_timeout_ms,
+            statement_timeout_ms=statement_timeout_ms,
+        )
+
+    settings = _RunSettings(
+        script_for(batch_size), mapping, batch_size, pause_ms, report, batch_time_ms, script_for
     )
-    with _open_run(dsn, _RunSettings(script, mapping, batch_size, pause_ms, report)) as run:
+    with _open_run(dsn, settings) as run:
         run.rollback()
 
 

@@ -17,6 +17,7 @@ from phasekit.runner._run import (
     _one_line,
     _Run,
     _RunSettings,
+    next_batch_size,
 )
 from phasekit.sql import MigrationStep
 
@@ -25,8 +26,9 @@ if TYPE_CHECKING:
     # that `import phasekit.runner` works without it.
     import psycopg
 
-_LOCK_NOT_AVAILABLE: Final = "55P03"
 _RETRIES: Final = 30
+#: A timed walk's first batch, before any batch has been timed.
+FIRST_TIMED_BATCH: Final = 1_000
 
 
 def _connect_postgres(dsn: str) -> psycopg.Connection[tuple[object, ...]]:
@@ -193,9 +195,29 @@ class _PostgresRun(_Run):
             self._query(setting)
         walk = step.name
         progress = (0, self._remaining(walk), time.monotonic())
+        size = self.batch_size
+        if self.batch_time is not None:
+            # The first batch is small: how long a batch takes is not known yet.
+            size = min(size, FIRST_TIMED_BATCH)
+            statement = self._walk_statement(walk, size)
         while True:
+            started = time.monotonic()
             cursor = self.connection.execute(statement)
+            seconds = time.monotonic() - started
             if cursor.rowcount == 0:
                 break
-            done = self._report_batch(walk, progress, cursor.rowcount)
+            done = self._report_batch(walk, progress, cursor.rowcount, size)
             progress = (done, *progress[1:])
+            if self.batch_time is not None:
+                resized = next_batch_size(
+                    size, seconds, target=self.batch_time, largest=self.batch_size
+                )
+                if resized != size:
+                    size, statement = resized, self._walk_statement(walk, resized)
+
+    def _walk_statement(self, walk: str, size: int) -> str:
+        """Return the repeated statement of the walk ``walk`` for batches of ``size`` rows."""
+        if self.resized is None:  # pragma: no cover - migrate and rollback always give it
+            raise AssertionError("a timed walk needs the script for another batch size")
+        step = next(step for step in self.resized(size).steps if step.name == walk)
+        return step.statements[-1]

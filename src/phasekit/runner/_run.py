@@ -110,13 +110,19 @@ Rows = list[tuple[object, ...]]
 
 @attrs.frozen
 class _RunSettings:
-    """What a run is given: the script, its mapping and batch size, the pause, the report."""
+    """What a run is given: the script, its mapping and batch size, the pause, the report.
+
+    With ``batch_time_ms``, ``resized`` gives the script again for another batch size:
+    the keyset walks then size each batch to take about that long.
+    """
 
     script: MigrationScript
     mapping: LegacyMapping
     batch_size: int
     pause_ms: int
     report: Report
+    batch_time_ms: int | None = None
+    resized: Callable[[int], MigrationScript] | None = None
 
 
 class _Run(abc.ABC):
@@ -133,6 +139,8 @@ class _Run(abc.ABC):
         self.names: TableNames = script_target(self.script.dialect, self.script.table).names
         self.pause = settings.pause_ms / 1000
         self.report = settings.report
+        self.batch_time = None if settings.batch_time_ms is None else settings.batch_time_ms / 1000
+        self.resized = settings.resized
 
     @abc.abstractmethod
     def _query(self, sql: str, parameters: Sequence[object] = ()) -> Rows:
@@ -187,9 +195,9 @@ class _Run(abc.ABC):
         self.report(_preflight_report(results, self.mapping))
         self.report(StepDone(step.name, time.monotonic() - started))
 
-    def _batch_rows(self, walk: str, rowcount: int) -> int:
+    def _batch_rows(self, walk: str, rowcount: int, size: int) -> int:
         # The backfill reports rows updated; the copies report their checkpoint's update.
-        return rowcount if walk == "backfill" else self.batch_size
+        return rowcount if walk == "backfill" else size
 
     def _remaining(self, walk: str) -> int:
         prefix = {"backfill": "backfill", "contract_backup": "backup", "restore": "restore"}[walk]
@@ -200,14 +208,45 @@ class _Run(abc.ABC):
         )
         return int(str(rows[0][0]))
 
-    def _report_batch(self, walk: str, progress: tuple[int, int, float], rows: int) -> int:
-        """Report one more batch of ``walk``; return the rows done so far."""
+    def _report_batch(
+        self, walk: str, progress: tuple[int, int, float], rows: int, size: int | None = None
+    ) -> int:
+        """Report one more batch of ``walk``, of ``size`` rows at most; return the rows done
+        so far."""
         done, total, started = progress
-        done = min(total, done + self._batch_rows(walk, rows))
+        done = min(total, done + self._batch_rows(walk, rows, size or self.batch_size))
         self.report(Progress(walk, done, total, time.monotonic() - started))
         if self.pause:
             time.sleep(self.pause)
         return done
+
+
+#: The smallest batch a timed walk shrinks to: below it, a batch's fixed cost (planning,
+#: the checkpoint, the commit) outweighs its rows.
+SMALLEST_TIMED_BATCH: Final = 100
+
+
+def next_batch_size(size: int, seconds: float, *, target: float, largest: int) -> int:
+    """Return the size of the next keyset batch, for it to take about ``target`` seconds.
+
+    The rule of pt-online-schema-change's ``--chunk-time``: scale the batch by how far the
+    last one, of ``size`` rows in ``seconds``, was from the target. It at most doubles,
+    since one quick batch (rows already mapped, pages in cache) says little of the next,
+    and it stays between :data:`SMALLEST_TIMED_BATCH` (or ``largest``, if smaller) and
+    ``largest``, the batch size asked for.
+
+    >>> next_batch_size(1_000, 0.5, target=0.1, largest=10_000)
+    200
+    >>> next_batch_size(1_000, 0.01, target=0.1, largest=10_000)
+    2000
+    >>> next_batch_size(8_000, 0.01, target=0.1, largest=10_000)
+    10000
+    >>> next_batch_size(150, 9.0, target=0.1, largest=10_000)
+    100
+    """
+    # Quick enough to double (and no division by a zero or tiny time).
+    scaled = size * 2 if seconds * 2 <= target else int(size * target / seconds)
+    return max(min(SMALLEST_TIMED_BATCH, largest), min(largest, size * 2, scaled))
 
 
 #: The steps that ``--to`` names by another step's name.
