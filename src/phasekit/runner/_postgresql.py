@@ -172,7 +172,9 @@ class _PostgresRun(_Run):
                 "WHERE backend_type = 'autovacuum worker' "
                 "AND query NOT LIKE '%%to prevent wraparound%%' "
                 "AND pid = ANY (SELECT pid FROM pg_locks "
-                "WHERE relation = CAST(%s AS regclass))",
+                # A relation's oid is only unique within its database.
+                "WHERE database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+                "AND relation = CAST(%s AS regclass))",
                 (self.names.table,),
             )
         except psycopg.Error:
