@@ -24,7 +24,15 @@ from typing import Any
 import psycopg
 import pytest
 
-from phasekit import DEFAULT_MAPPING, Phase, PhaseStatus, migration_sql, runner
+from phasekit import (
+    DEFAULT_MAPPING,
+    PLAN_MAPPING,
+    LegacyMapping,
+    Phase,
+    PhaseStatus,
+    migration_sql,
+    runner,
+)
 from phasekit.cli import main
 from phasekit.legacy import LEGACY_CAMPAIGN_TYPES, LEGACY_STATUSES
 from phasekit.runner import _postgresql
@@ -311,6 +319,73 @@ def test_rollback_from_any_point_loses_no_write(
         "(SELECT COUNT(*) FROM pg_proc WHERE proname LIKE 'campaigns_phasekit%%')"
     ).fetchone()
     assert leftovers == (None, None, 0, 0)
+
+
+@pytest.mark.parametrize("mapping", [DEFAULT_MAPPING, PLAN_MAPPING], ids=["default", "plan"])
+def test_the_new_versions_writes_to_rows_the_rollback_has_not_restored_yet_go_through(
+    dsn: str, connection: psycopg.Connection[tuple[Any, ...]], mapping: LegacyMapping
+) -> None:
+    initial = create_table(connection)
+    connection.execute("UPDATE campaigns SET status = 'queued' WHERE id = %s", (ROWS,))
+    runner.migrate(dsn, batch_size=BATCH, mapping=mapping, to="contract")
+    last = ROWS  # past the first restore batch: still without legacy values when written
+    expected: dict[int, Legacy] = {}
+
+    def new_version_writes() -> None:
+        with psycopg.connect(dsn, autocommit=True) as writer:
+            unrestored = "SELECT campaign_type FROM campaigns WHERE id = %s"
+            assert writer.execute(unrestored, (last,)).fetchone() == (None,)
+            # A write that leaves the phase alone: the row is restored from the backup.
+            writer.execute("UPDATE campaigns SET name = 'renamed' WHERE id = %s", (last,))
+            expected[last] = (initial[last][0], "queued", initial[last][2])
+            # A write of the fallback's own values, and an insert with the phases only:
+            # the legacy columns follow to_legacy.
+            writer.execute(
+                "UPDATE campaigns SET current_phase = 'domain_generation', "
+                "phase_status = 'pending', progress = 0 WHERE id = %s",
+                (last - 1,),
+            )
+            expected[last - 1] = ("domain_generation", "pending", 0.0)
+            inserted = writer.execute(
+                "INSERT INTO campaigns (name, current_phase, phase_status, progress) "
+                "VALUES ('inserted', 'domain_generation', 'pending', 0) RETURNING id"
+            ).fetchone()
+            assert inserted is not None
+            # (An insert's progress of 0 keeps the legacy NULL, as before contract.)
+            expected[inserted[0]] = ("domain_generation", "pending", None)
+
+    runner.rollback(
+        dsn,
+        batch_size=BATCH,
+        mapping=mapping,
+        report=reporter({"progress:restore:1": new_version_writes}),
+    )
+    assert len(expected) == 3
+    for row_id, legacy in expected.items():
+        row = connection.execute(
+            "SELECT campaign_type, status, progress_percentage FROM campaigns WHERE id = %s",
+            (row_id,),
+        ).fetchone()
+        assert row == legacy, row_id
+    assert connection.execute("SELECT name FROM campaigns WHERE id = %s", (last,)).fetchone() == (
+        "renamed",
+    )
+
+
+def test_an_insert_of_the_fallbacks_phase_and_status_alone_gets_legacy_values(
+    dsn: str, connection: psycopg.Connection[tuple[Any, ...]]
+) -> None:
+    create_table(connection)
+    runner.migrate(dsn, batch_size=BATCH, mapping=PLAN_MAPPING, to="backfill")
+    # The plan maps a NULL type and status to this phase and status: the row agrees with
+    # the mapping, yet its legacy columns, NOT NULL, must be filled.
+    inserted = connection.execute(
+        "INSERT INTO campaigns (name, current_phase, phase_status, progress) "
+        "VALUES ('inserted', 'domain_generation', 'pending', 0) "
+        "RETURNING campaign_type, status, progress_percentage"
+    ).fetchone()
+    assert inserted == ("domain_generation", "pending", None)
+    runner.rollback(dsn, mapping=PLAN_MAPPING)
 
 
 def test_killed_at_random_points_of_the_backfill_the_rerun_equals_an_uninterrupted_run(

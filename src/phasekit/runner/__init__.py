@@ -130,7 +130,7 @@ def migrate(
     :class:`MissingDriver` without psycopg.
 
     With ``batch_time_ms`` (PostgreSQL), each keyset walk sizes its batches to take about
-    that long, from 1,000 rows, never more than ``batch_size``: a batch holds its rows'
+    that long, from 1,000 rows (never more than ``batch_size``): a batch holds its rows'
     locks until it commits, so an application write to one of them waits up to a batch's
     time. Without it every batch has ``batch_size`` rows.
 

@@ -58,6 +58,12 @@ def timeouts(online: Online, *, scanning: bool = False) -> tuple[str, ...]:
     )
 
 
+#: True of a row without legacy values: before contract only a new-version insert that
+#: gives none (the trigger fills them), after contract a row the rollback has not yet
+#: restored. A mapping with a fallback maps NULL too, so agreement alone cannot tell.
+LEGACY_MISSING: Final = "NEW.campaign_type IS NULL OR NEW.status IS NULL"
+
+
 def constraint_name(column: str, kind: str) -> str:
     return f'"phasekit_{column}_{kind}"'
 
@@ -89,19 +95,34 @@ def _sync_function(online: Online) -> str:
     )
     phase_given = " OR ".join(f"NEW.{column} IS NOT NULL" for column in PHASE_COLUMNS)
     phase, status, progress = mapped("NEW", mapping)
+    unchanged = " AND ".join(
+        f"b.{column} IS NOT DISTINCT FROM NEW.{column}" for column in PHASE_COLUMNS
+    )
     return (
         f"CREATE OR REPLACE FUNCTION {online.target.names.sync_function}() RETURNS trigger "
         "LANGUAGE plpgsql AS $phasekit$ BEGIN "
-        f"IF (TG_OP = 'INSERT' AND NOT ({phase_given})) "
-        f"OR (TG_OP = 'UPDATE' AND NOT ({phase_written})) THEN "
+        # Legacy columns missing on an updated row: a rollback after contract has not
+        # restored it yet, and the new version writes it. Restore it as the rollback
+        # would: from the backup while its phase state is unchanged since contract.
+        f"IF TG_OP = 'UPDATE' AND ({LEGACY_MISSING}) THEN "
+        "SELECT b.campaign_type, b.status, b.progress_percentage "
+        "INTO NEW.campaign_type, NEW.status, NEW.progress_percentage "
+        f"FROM {online.target.names.backup} AS b WHERE b.id = NEW.id AND {unchanged}; "
+        # Else from to_legacy of its phase state, progress included, as the rollback would.
+        "IF NOT FOUND THEN NEW.progress_percentage := NEW.progress; END IF; "
+        "END IF; "
+        f"IF NOT ({LEGACY_MISSING}) AND ((TG_OP = 'INSERT' AND NOT ({phase_given})) "
+        f"OR (TG_OP = 'UPDATE' AND NOT ({phase_written}))) THEN "
         # The old version wrote: the phase columns follow the mapping.
         f"NEW.current_phase := {phase}; NEW.phase_status := {status}; "
         f"NEW.progress := {progress}; "
         "ELSE "
         # The new version wrote: the legacy columns follow, keeping a value that maps.
-        f"IF ({phase_case('NEW.campaign_type', mapping)}) IS DISTINCT FROM NEW.current_phase "
+        f"IF NEW.campaign_type IS NULL OR ({phase_case('NEW.campaign_type', mapping)}) "
+        "IS DISTINCT FROM NEW.current_phase "
         f"THEN NEW.campaign_type := {legacy_type_case('NEW.current_phase', mapping)}; END IF; "
-        f"IF ({status_case('NEW.status', mapping)}) IS DISTINCT FROM NEW.phase_status "
+        f"IF NEW.status IS NULL OR ({status_case('NEW.status', mapping)}) "
+        "IS DISTINCT FROM NEW.phase_status "
         f"THEN NEW.status := {legacy_status_case('NEW.phase_status', mapping)}; END IF; "
         "IF COALESCE(NEW.progress_percentage, 0.0) IS DISTINCT FROM NEW.progress "
         "THEN NEW.progress_percentage := NEW.progress; END IF; "
@@ -113,16 +134,16 @@ def sync_trigger(online: Online) -> tuple[str, ...]:
     """Return the trigger function and the trigger, which fires only on a disagreeing row.
 
     Its ``WHEN`` leaves out every row whose phase columns already equal the mapping of its
-    legacy columns, where the function would change nothing: the backfill's own writes,
-    and each version's writes that the other side already agrees with. PostgreSQL checks
-    a ``WHEN`` without calling PL/pgSQL, and the call was most of the trigger's cost.
+    legacy columns, which are there: the backfill's own writes, and each version's writes
+    that the other side already agrees with. PostgreSQL checks a ``WHEN`` without calling
+    PL/pgSQL, and the call was most of the trigger's cost.
     """
     names = online.target.names
     phase, status, progress = mapped("NEW", online.mapping)
     disagrees = (
         f"NEW.current_phase IS DISTINCT FROM ({phase}) "
         f"OR NEW.phase_status IS DISTINCT FROM ({status}) "
-        f"OR NEW.progress IS DISTINCT FROM ({progress})"
+        f"OR NEW.progress IS DISTINCT FROM ({progress}) OR {LEGACY_MISSING}"
     )
     return (
         _sync_function(online),
