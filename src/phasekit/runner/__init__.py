@@ -160,9 +160,7 @@ def migrate(
             index_columns=index_columns,
         )
 
-    settings = _RunSettings(
-        script_for(batch_size), mapping, batch_size, pause_ms, report, batch_time_ms, script_for
-    )
+    settings = _RunSettings(script_for, mapping, batch_size, pause_ms, report, batch_time_ms)
     with _open_run(dsn, settings) as run:
         run.migrate(MIGRATE_STEPS[: MIGRATE_STEPS.index(to) + 1])
 
@@ -215,9 +213,7 @@ def rollback(
             statement_timeout_ms=statement_timeout_ms,
         )
 
-    settings = _RunSettings(
-        script_for(batch_size), mapping, batch_size, pause_ms, report, batch_time_ms, script_for
-    )
+    settings = _RunSettings(script_for, mapping, batch_size, pause_ms, report, batch_time_ms)
     with _open_run(dsn, settings) as run:
         run.rollback()
 
@@ -245,7 +241,7 @@ def migration_status(dsn: str, *, table: str = "campaigns") -> MigrationStatus:
 
 
 def _open_run(dsn: str, settings: _RunSettings) -> _PostgresRun | _SqliteRun:
-    """Return the run of ``settings.script`` on the database at ``dsn``, to enter with
+    """Return the run of ``settings``' script on the database at ``dsn``, to enter with
     ``with``."""
     path = _sqlite_path(dsn)
     if path is None:

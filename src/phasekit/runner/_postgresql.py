@@ -219,7 +219,5 @@ class _PostgresRun(_Run):
 
     def _walk_statement(self, walk: str, size: int) -> str:
         """Return the repeated statement of the walk ``walk`` for batches of ``size`` rows."""
-        if self.resized is None:  # pragma: no cover - migrate and rollback always give it
-            raise AssertionError("a timed walk needs the script for another batch size")
-        step = next(step for step in self.resized(size).steps if step.name == walk)
+        step = next(step for step in self.script_for(size).steps if step.name == walk)
         return step.statements[-1]

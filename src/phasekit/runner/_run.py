@@ -110,19 +110,16 @@ Rows = list[tuple[object, ...]]
 
 @attrs.frozen
 class _RunSettings:
-    """What a run is given: the script, its mapping and batch size, the pause, the report.
+    """What a run is given: how to generate its script for a batch size, its mapping and
+    batch size, the pause, the report, and the time a batch should take (None: every batch
+    has ``batch_size`` rows)."""
 
-    With ``batch_time_ms``, ``resized`` gives the script again for another batch size:
-    the keyset walks then size each batch to take about that long.
-    """
-
-    script: MigrationScript
+    script_for: Callable[[int], MigrationScript]
     mapping: LegacyMapping
     batch_size: int
     pause_ms: int
     report: Report
-    batch_time_ms: int | None = None
-    resized: Callable[[int], MigrationScript] | None = None
+    batch_time_ms: int | None
 
 
 class _Run(abc.ABC):
@@ -133,14 +130,14 @@ class _Run(abc.ABC):
     """
 
     def __init__(self, settings: _RunSettings) -> None:
-        self.script = settings.script
+        self.script_for = settings.script_for
+        self.script = settings.script_for(settings.batch_size)
         self.mapping = settings.mapping
         self.batch_size = settings.batch_size
         self.names: TableNames = script_target(self.script.dialect, self.script.table).names
         self.pause = settings.pause_ms / 1000
         self.report = settings.report
         self.batch_time = None if settings.batch_time_ms is None else settings.batch_time_ms / 1000
-        self.resized = settings.resized
 
     @abc.abstractmethod
     def _query(self, sql: str, parameters: Sequence[object] = ()) -> Rows:
