@@ -28,6 +28,8 @@ from hypothesis import strategies as hs
 
 from phasekit import (
     DEFAULT_MAPPING,
+    PLAN_MAPPING,
+    LegacyMapping,
     Phase,
     PhaseState,
     PhaseStatus,
@@ -419,6 +421,56 @@ def test_a_rollback_interrupted_in_its_restore_walk_blocks_migrate_and_resumes(
         path, "SELECT id, campaign_type, status, progress_percentage FROM campaigns ORDER BY id"
     )
     assert restored == legacy
+    assert leftovers(path) == []
+
+
+@pytest.mark.parametrize("mapping", [DEFAULT_MAPPING, PLAN_MAPPING], ids=["default", "plan"])
+def test_the_new_versions_writes_to_rows_the_rollback_has_not_restored_yet_go_through(
+    legacy_file: LegacyFile, mapping: LegacyMapping
+) -> None:
+    path, initial, dsn = legacy_file.path, legacy_file.rows, legacy_file.dsn
+    runner.migrate(dsn, batch_size=10, mapping=mapping, to="contract")
+    last = ROWS  # past the first restore batch: still without legacy values when written
+    expected: dict[int, tuple[Any, ...]] = {}
+
+    def new_version_writes() -> None:
+        with contextlib.closing(sqlite3.connect(path, timeout=30)) as writer, writer:
+            unrestored = "SELECT campaign_type FROM campaigns WHERE id = ?"
+            assert writer.execute(unrestored, (last,)).fetchone() == (None,)
+            # A write that leaves the phase alone: the row is restored from the backup.
+            writer.execute("UPDATE campaigns SET name = 'renamed' WHERE id = ?", (last,))
+            expected[last] = initial[last - 1][1:]
+            # A write of the fallback's own values, and an insert with the phases only:
+            # the legacy columns follow to_legacy.
+            writer.execute(
+                "UPDATE campaigns SET current_phase = 'domain_generation', "
+                "phase_status = 'pending', progress = 0 WHERE id = ?",
+                (last - 1,),
+            )
+            expected[last - 1] = ("domain_generation", "pending", 0.0)
+            inserted = writer.execute(
+                "INSERT INTO campaigns (name, current_phase, phase_status, progress) "
+                "VALUES ('inserted', 'domain_generation', 'pending', 0) RETURNING id"
+            ).fetchone()
+            assert inserted is not None
+            # (An insert's progress of 0 keeps the legacy NULL, as before contract.)
+            expected[inserted[0]] = ("domain_generation", "pending", None)
+
+    runner.rollback(
+        dsn,
+        batch_size=10,
+        mapping=mapping,
+        report=reporter({"progress:restore:1": new_version_writes}),
+    )
+    assert len(expected) == 3
+    for row_id, legacy in expected.items():
+        row = query(
+            path,
+            "SELECT campaign_type, status, progress_percentage FROM campaigns WHERE id = ?",
+            (row_id,),
+        )
+        assert row == [legacy], row_id
+    assert query(path, "SELECT name FROM campaigns WHERE id = ?", (last,)) == [("renamed",)]
     assert leftovers(path) == []
 
 

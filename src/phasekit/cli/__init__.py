@@ -1,7 +1,8 @@
 """The ``phasekit`` command line: generated artifacts, SQL, the diagram and the mappings.
 
-The only module of phasekit that does I/O: it writes what the pure functions return to
-standard output or to a file.
+With :mod:`phasekit.runner`, the only code of phasekit that does I/O: it writes what the
+pure functions return to standard output or to a file, and runs migrations through the
+runner.
 """
 
 from __future__ import annotations

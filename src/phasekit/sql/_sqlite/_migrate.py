@@ -46,13 +46,17 @@ def _disagree(left: tuple[str, ...], right: tuple[str, ...]) -> str:
     return "(" + " OR ".join(f"{a} IS NOT ({b})" for a, b in zip(left, right, strict=True)) + ")"
 
 
-def _synced_legacy(legacy: str, phases: str, mapping: LegacyMapping) -> tuple[str, str, str]:
+def _synced_legacy(
+    legacy: str, phases: str, mapping: LegacyMapping, *, update: bool = False
+) -> tuple[str, str, str]:
     """Return the legacy values of ``legacy``'s row made to agree with ``phases``'s row.
 
     A legacy value that maps to the phase value is kept (a ``queued`` row still pending
     stays ``queued``, a NULL progress of 0 stays NULL); any other becomes ``to_legacy``'s.
     A NULL type or status is never kept: it is no legacy value, only a column restored
-    after contract and not yet filled.
+    after contract and not yet filled. For an ``update``, a row without a type is such a
+    row, and its progress is the phase progress, as the restore walk would set it (an
+    insert's NULL progress of 0 stays NULL, as before contract).
     """
     kept_type = (
         f"{legacy}.campaign_type IS NOT NULL AND "
@@ -62,12 +66,13 @@ def _synced_legacy(legacy: str, phases: str, mapping: LegacyMapping) -> tuple[st
         f"{legacy}.status IS NOT NULL AND "
         f"({expressions.status_case(f'{legacy}.status', mapping)}) IS {phases}.phase_status"
     )
+    restored = f"{legacy}.campaign_type IS NOT NULL AND " if update else ""
     return (
         f"CASE WHEN {kept_type} THEN {legacy}.campaign_type "
         f"ELSE {expressions.legacy_type_case(f'{phases}.current_phase', mapping)} END",
         f"CASE WHEN {kept_status} THEN {legacy}.status "
         f"ELSE {expressions.legacy_status_case(f'{phases}.phase_status', mapping)} END",
-        f"CASE WHEN COALESCE({legacy}.progress_percentage, 0.0) IS {phases}.progress "
+        f"CASE WHEN {restored}COALESCE({legacy}.progress_percentage, 0.0) IS {phases}.progress "
         f"THEN {legacy}.progress_percentage ELSE {phases}.progress END",
     )
 
@@ -82,7 +87,8 @@ def _trigger(migration: SqliteMigration, kind: str) -> str:
     t = names.unqualified_table  # a trigger's statements name tables of its own schema
     new_legacy, new_phases = _values("NEW", LEGACY_COLUMNS), _values("NEW", PHASE_COLUMNS)
     phases_mapped = _disagree(new_phases, expressions.mapped("NEW", mapping, in_trigger=True))
-    legacy_synced = _disagree(new_legacy, _synced_legacy("NEW", "NEW", mapping))
+    synced = _synced_legacy("NEW", "NEW", mapping, update=kind.endswith("update"))
+    legacy_synced = _disagree(new_legacy, synced)
     if kind == "old_insert":
         event = "INSERT"
         when = " AND ".join(f"{value} IS NULL" for value in new_phases) + f" AND {phases_mapped}"
@@ -105,7 +111,7 @@ def _trigger(migration: SqliteMigration, kind: str) -> str:
     if kind.startswith("old"):
         assignments = _set(PHASE_COLUMNS, expressions.mapped("NEW", mapping, in_trigger=True))
     else:
-        assignments = _set(LEGACY_COLUMNS, _synced_legacy("NEW", "NEW", mapping))
+        assignments = _set(LEGACY_COLUMNS, synced)
     return (
         f"CREATE TRIGGER IF NOT EXISTS {names.qualified(f'_phasekit_{kind}')} AFTER {event} "
         f"ON {t} FOR EACH ROW WHEN {when} BEGIN UPDATE {t} SET {assignments} "
