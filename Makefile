@@ -83,6 +83,9 @@ demo: $(VENV)/.installed-dev
 # throwaway server it starts and stops. Smaller: make bench BENCH_MIGRATION_ROWS=1000000.
 # BENCH_MIGRATION_ARGS passes more options, e.g. BENCH_MIGRATION_ARGS='--compare-rows
 # 1000000 --markdown /tmp/online.md' (see bench_online_migration.py --help).
+#
+# bench_backfill_instructions.py counts a backfill batch's instructions per row under
+# valgrind (apt-get install valgrind), beside its peers: the same on any machine, however busy.
 BENCH_MIGRATION_ROWS ?= 10000000
 BENCH_MIGRATION_ARGS ?=
 bench: $(VENV)/.installed-bench
@@ -91,6 +94,7 @@ bench: $(VENV)/.installed-bench
 	cd benchmarks && ../$(PY) bench_codec.py
 	cd benchmarks && ../$(PY) bench_traffic.py
 	cd benchmarks && ../$(PY) bench_shards.py
+	cd benchmarks && ../$(PY) bench_backfill_instructions.py
 	cd benchmarks && ../$(PY) bench_online_migration.py --rows $(BENCH_MIGRATION_ROWS) \
 	  $(BENCH_MIGRATION_ARGS)
 

@@ -9,6 +9,7 @@ import attrs
 
 from phasekit.legacy import LegacyMapping
 from phasekit.sql._expressions import (
+    disagrees,
     legacy_status_case,
     legacy_type_case,
     mapped,
@@ -139,16 +140,11 @@ def sync_trigger(online: Online) -> tuple[str, ...]:
     PL/pgSQL, and the call was most of the trigger's cost.
     """
     names = online.target.names
-    phase, status, progress = mapped("NEW", online.mapping)
-    disagrees = (
-        f"NEW.current_phase IS DISTINCT FROM ({phase}) "
-        f"OR NEW.phase_status IS DISTINCT FROM ({status}) "
-        f"OR NEW.progress IS DISTINCT FROM ({progress}) OR {LEGACY_MISSING}"
-    )
+    fires = f"{LEGACY_MISSING} OR {disagrees('NEW', online.mapping)}"
     return (
         _sync_function(online),
         f"CREATE OR REPLACE TRIGGER phasekit_sync BEFORE INSERT OR UPDATE ON {names.table} "
-        f"FOR EACH ROW WHEN ({disagrees}) EXECUTE FUNCTION {names.sync_function}()",
+        f"FOR EACH ROW WHEN ({fires}) EXECUTE FUNCTION {names.sync_function}()",
     )
 
 

@@ -1,0 +1,237 @@
+"""Benchmark: the CPU work of one backfill batch per row, in instructions, beside its peers.
+
+Wall-clock rows/s on a shared machine says as much about the neighbours as about the
+backfill (see ``docs/performance.md``). Instructions executed do not: this benchmark runs
+each backfill, batch by batch, in a single-user PostgreSQL (``postgres --single``, no
+server, no other backend) under valgrind's cachegrind, and reports the instructions it
+executed per row mapped. The same statements give the same count on any x86-64 machine
+with the same PostgreSQL build, however busy.
+
+On a legacy table of ``--rows`` rows (default 20,000: valgrind runs PostgreSQL about 50
+times slower), built as ``bench_online_migration.py`` builds it (primary key, legacy index
+``(campaign_type, status, created_at)``) and taken through phasekit's expand step, it
+compares, batch by batch (``--batch-size``, default 10,000):
+
+- **phasekit**: the backfill statement ``migration_sql("postgresql")`` generates, with the
+  sync trigger that expand installs (its ``WHEN`` skips the rows the batch maps);
+- **per-row trigger (pgroll's shape)**: a no-op ``UPDATE ... SET id = id`` of each batch
+  (``WHERE id IN (SELECT id ... ORDER BY id LIMIT n)``), the trigger, without a ``WHEN``,
+  computing the phase columns of every row in PL/pgSQL, as pgroll's backfill does with
+  its ``up`` triggers (here phasekit's own trigger function stands in for pgroll's);
+- **phasekit without the trigger's WHEN**: phasekit's statement, its trigger function
+  called on every row (phasekit before the ``WHEN``);
+- **phasekit's statement, no trigger**: what the keyset batch, its checkpoint and the
+  mapping's ``CASE`` cost on their own;
+- **PostgreSQL's floor**: ``UPDATE ... SET`` of constant phase values by id range, with no
+  trigger: the least any backfill of these columns costs, the row's new version and its
+  index entries.
+
+Each is run on a fresh copy of the same data directory; a run of the check query alone
+is subtracted, and every run must leave no row unmapped. Requires valgrind and the
+PostgreSQL server binaries (``.ci/start-postgres.sh`` installs these when missing).
+
+Run with ``make bench`` or ``python benchmarks/bench_backfill_instructions.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from _harness import machine_line, print_table
+from bench_online_migration import CI, TABLE, build_table, log
+
+from phasekit import migration_sql, runner
+
+Connection = psycopg.Connection[tuple[Any, ...]]
+
+CHECK = f"SELECT count(*) AS unmapped FROM {TABLE} WHERE current_phase IS NULL"
+#: The data directories every variant starts from a copy of, by the trigger they hold.
+DIRECTORIES = ("phasekit", "trigger_per_row", "no_trigger")
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    directory: str
+    statements: tuple[str, ...]
+
+
+def as_postgres(command: Sequence[str]) -> list[str]:
+    """PostgreSQL refuses to run as root: run ``command`` as the 'postgres' user then."""
+    return ["runuser", "-u", "postgres", "--", *command] if os.getuid() == 0 else list(command)
+
+
+def server_binaries() -> Path:
+    for directory in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):
+        if (directory / "postgres").exists():
+            return directory
+    raise SystemExit("bench_backfill_instructions: no PostgreSQL server binaries found")
+
+
+def prepare(root: Path, rows: int) -> None:
+    """Build the legacy table, run expand, and make one data directory per trigger."""
+    template = root / "phasekit"
+    environment = {**os.environ, "PHASEKIT_PG_DATA": str(template)}
+    started = (
+        subprocess.run(
+            [str(CI / "start-postgres.sh")],
+            check=True,
+            capture_output=True,
+            text=True,
+            env=environment,
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
+    dsn = started.split()[1].split("=", 1)[1]
+    bin_directory = server_binaries()
+    try:
+        with psycopg.connect(dsn, autocommit=True) as connection:
+            build_table(connection, rows)
+        runner.migrate(dsn, to="expand")
+        with psycopg.connect(dsn, autocommit=True) as connection:
+            connection.execute(f"VACUUM ANALYZE {TABLE}")
+            connection.execute("CHECKPOINT")
+    finally:
+        subprocess.run(
+            as_postgres([str(bin_directory / "pg_ctl"), "-D", str(template), "-w", "stop"]),
+            check=True,
+            capture_output=True,
+        )
+    function = f"{TABLE}_phasekit_sync"
+    changes = {
+        "no_trigger": [f"DROP TRIGGER phasekit_sync ON {TABLE}"],
+        "trigger_per_row": [
+            f"DROP TRIGGER phasekit_sync ON {TABLE}",
+            f"CREATE TRIGGER phasekit_sync BEFORE INSERT OR UPDATE ON {TABLE} "
+            f"FOR EACH ROW EXECUTE FUNCTION {function}()",
+        ],
+    }
+    for directory, statements in changes.items():
+        subprocess.run(["cp", "-a", str(template), str(root / directory)], check=True)
+        single_user(root / directory, statements)
+
+
+def single_user(directory: Path, statements: Sequence[str], *, valgrind: bool = False) -> str:
+    """Run ``statements`` in a single-user PostgreSQL on ``directory``; return its output
+    (with valgrind's summary when ``valgrind``)."""
+    command = [
+        str(server_binaries() / "postgres"), "--single", "-j", "-D", str(directory),
+        "-c", "jit=off", "-c", "autovacuum=off", "-c", "fsync=off", "postgres",
+    ]  # fmt: skip
+    if valgrind:
+        command = ["valgrind", "--tool=cachegrind", "--cache-sim=no",
+                   "--cachegrind-out-file=/dev/null", *command]  # fmt: skip
+    script = "".join(f"{statement};\n\n" for statement in statements)
+    done = subprocess.run(
+        as_postgres(command), input=script, capture_output=True, text=True, check=False
+    )
+    output = done.stdout + done.stderr
+    if done.returncode != 0 or "ERROR:" in output:
+        raise SystemExit(f"bench_backfill_instructions: the single-user run failed:\n{output}")
+    return output
+
+
+def instructions(root: Path, number: int, variant: Variant) -> tuple[int, int]:
+    """Return the instructions of ``variant``'s statements and the check after them, and
+    the rows the check found unmapped (run ``number`` works in its own copy)."""
+    work = root / f"run-{number}"
+    subprocess.run(["cp", "-a", str(root / variant.directory), str(work)], check=True)
+    try:
+        output = single_user(work, (*variant.statements, CHECK), valgrind=True)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    counted = re.search(r"I\s+refs:\s+([\d,]+)", output)
+    unmapped = re.search(r'unmapped = "(\d+)"', output)
+    if counted is None or unmapped is None:
+        raise SystemExit(f"bench_backfill_instructions: no count in the output:\n{output}")
+    return int(counted.group(1).replace(",", "")), int(unmapped.group(1))
+
+
+def variants(rows: int, batch: int) -> list[Variant]:
+    step = next(
+        each
+        for each in migration_sql("postgresql", batch_size=batch).steps
+        if each.name == "backfill"
+    )
+    batches = math.ceil(rows / batch)
+    phasekit = (step.statements[-1],) * (batches + 1)  # the last run maps nothing: done
+    per_row = tuple(
+        f"UPDATE {TABLE} SET id = id WHERE id IN "
+        f"(SELECT id FROM {TABLE} WHERE id > {first} ORDER BY id LIMIT {batch})"
+        for first in range(0, (batches + 1) * batch, batch)
+    )
+    floor = tuple(
+        f"UPDATE {TABLE} SET current_phase = 'dns_validation', phase_status = 'completed', "
+        f"progress = 0 WHERE id BETWEEN {first} AND {first + batch - 1}"
+        for first in range(1, rows + 1, batch)
+    )
+    return [
+        Variant("phasekit", "phasekit", phasekit),
+        Variant("per-row trigger (pgroll's shape)", "trigger_per_row", per_row),
+        Variant("phasekit without the trigger's WHEN", "trigger_per_row", phasekit),
+        Variant("phasekit's statement, no trigger", "no_trigger", phasekit),
+        Variant("PostgreSQL's floor (constant values, no trigger)", "no_trigger", floor),
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=20_000)
+    parser.add_argument("--batch-size", type=int, default=10_000)
+    args = parser.parse_args()
+    if shutil.which("valgrind") is None:
+        raise SystemExit(
+            "bench_backfill_instructions: valgrind is missing (apt-get install valgrind)"
+        )
+    with tempfile.TemporaryDirectory(prefix="phasekit-instructions-") as temporary:
+        root = Path(temporary)
+        if os.getuid() == 0:
+            shutil.chown(root, "postgres")
+        log(f"building {args.rows:,} rows and running expand")
+        prepare(root, args.rows)
+        runs = [Variant("check alone", "phasekit", ()), *variants(args.rows, args.batch_size)]
+        log(f"running {len(runs)} single-user PostgreSQL under valgrind (minutes)")
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+            results = list(pool.map(instructions, [root] * len(runs), range(len(runs)), runs))
+    baseline = results[0][0]
+    per_row = {
+        variant.name: (count - baseline) / args.rows
+        for variant, (count, _) in zip(runs[1:], results[1:], strict=True)
+    }
+    unmapped = {variant.name: left for variant, (_, left) in zip(runs, results, strict=True)}
+    if any(unmapped[variant.name] for variant in runs[1:]):
+        raise SystemExit(f"bench_backfill_instructions: rows left unmapped: {unmapped}")
+    ours = per_row["phasekit"]
+    print(
+        f"\n## Backfill instructions per row ({machine_line()}, {args.rows:,} rows, "
+        f"batches of {args.batch_size:,}, PostgreSQL {server_binaries().parent.name}, "
+        "valgrind cachegrind)"
+    )
+    print_table(
+        "Instructions per row mapped (fewer is faster; the same on any machine)",
+        ["backfill", "instructions per row", "vs phasekit"],
+        [[name, f"{count:,.0f}", f"{count / ours:.2f}x"] for name, count in per_row.items()],
+    )
+    print(
+        f"\nEvery run left 0 rows unmapped. The check query alone: {baseline:,} instructions "
+        "(subtracted)."
+    )
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
