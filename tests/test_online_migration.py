@@ -622,7 +622,27 @@ def test_a_lock_timeout_is_one_line_per_retry_on_stderr(
     create_table(connection)
     holder = psycopg.connect(dsn)
     holder.execute("SELECT COUNT(*) FROM campaigns")  # holds ACCESS SHARE until it ends
-    release = threading.Timer(1.0, holder.close)
+
+    def release_after_a_lock_timeout() -> None:
+        # Expand's DDL waits for its lock, then stops waiting while the holder still
+        # holds it: its lock_timeout. Only then is the holder let go, however slow the
+        # machine is to get there (or after 30 s, so that a DDL without a lock_timeout
+        # fails the test instead of hanging it).
+        waiting = (
+            "SELECT COUNT(*) FROM pg_locks WHERE relation = 'campaigns'::regclass AND NOT granted "
+            "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+        )
+        with psycopg.connect(dsn, autocommit=True) as watcher:
+            deadline = time.monotonic() + 30
+            for seen in (True, False):
+                while (
+                    bool(watcher.execute(waiting).fetchall()[0][0]) is not seen
+                    and time.monotonic() < deadline
+                ):
+                    time.sleep(0.002)
+        holder.close()
+
+    release = threading.Thread(target=release_after_a_lock_timeout)
     release.start()
     assert main(["migrate", "--dsn", dsn, "--to", "expand"]) == 0
     release.join()
