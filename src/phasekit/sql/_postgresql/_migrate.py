@@ -62,27 +62,31 @@ def expand(online: Online) -> MigrationStep:
 def backfill(online: Online) -> MigrationStep:
     """One keyset batch and its checkpoint in one statement, repeated until it reports 0.
 
-    The batch is the next ``batch_size + 1`` ids from the checkpoint, by the primary key
-    (an index scan that stops there), and only then cut at the walk's last id: with both
-    bounds in the scan, the planner, which cannot see their values, may read every row
-    left in the range for each batch.
+    The batch is the ids from the checkpoint to the ``batch_size``-th one after it, found
+    by the primary key (an index scan that stops there), and cut at the walk's last id:
+    an id range, which the update reads in one index range scan. Both of its bounds are
+    the batch's own, so whatever plan the planner picks, blind to their values, reads no
+    row past the batch. The next id after the batch is the checkpoint.
     """
     names, mapping, size = online.target.names, online.mapping, online.batch_size
     t, state = names.table, names.state
     phase, status, progress = mapped("c", mapping)
+    more = "b.next_id <= b.end_id"
     statement = (
-        "WITH batch AS (SELECT id, row_number() OVER (ORDER BY id) AS position FROM "
-        f"(SELECT id FROM {t} WHERE id >= (SELECT backfill_next_id FROM {state}) "
-        f"ORDER BY id LIMIT {size + 1}) AS next_rows "
-        f"WHERE id <= (SELECT backfill_end_id FROM {state})), "
+        "WITH bounds AS (SELECT s.backfill_next_id AS first_id, s.backfill_end_id AS end_id, "
+        f"edge.last_id, edge.next_id FROM {state} AS s CROSS JOIN LATERAL "
+        "(SELECT min(id) AS last_id, CASE WHEN COUNT(*) = 2 THEN max(id) END AS next_id "
+        f"FROM (SELECT id FROM {t} WHERE id >= s.backfill_next_id ORDER BY id "
+        f"OFFSET {size - 1} LIMIT 2) AS edge_rows) AS edge "
+        "WHERE s.backfill_next_id IS NOT NULL), "
         f"checkpoint AS (UPDATE {state} SET "
-        f"backfill_next_id = (SELECT id FROM batch WHERE position = {size + 1}), "
-        f"backfill_rows = backfill_rows + (SELECT COUNT(*) FROM batch WHERE position <= {size}), "
-        f"step = CASE WHEN (SELECT COUNT(*) FROM batch) <= {size} THEN 'backfill' ELSE step END "
-        "WHERE EXISTS (SELECT 1 FROM batch)) "
+        f"backfill_next_id = CASE WHEN {more} THEN b.next_id END, "
+        f"backfill_rows = backfill_rows + CASE WHEN {more} THEN {size} "
+        f"ELSE (SELECT COUNT(*) FROM {t} WHERE id >= b.first_id AND id <= b.end_id) END, "
+        f"step = CASE WHEN {more} THEN step ELSE 'backfill' END FROM bounds AS b) "
         f"UPDATE {t} AS c SET current_phase = {phase}, phase_status = {status}, "
         f"progress = {progress} "
-        f"FROM batch WHERE c.id = batch.id AND batch.position <= {size}"
+        "FROM bounds AS b WHERE c.id >= b.first_id AND c.id <= LEAST(b.end_id, b.last_id)"
     )
     return MigrationStep(
         "backfill",
