@@ -1,6 +1,6 @@
 """The ``phasekit`` command line: generated artifacts, SQL, the diagram and the mappings.
 
-With :mod:`phasekit.runner`, the only code of phasekit that does I/O: it writes what the
+With ``phasekit.runner``, the only code of phasekit that does I/O: it writes what the
 pure functions return to standard output or to a file, and runs migrations through the
 runner.
 """
