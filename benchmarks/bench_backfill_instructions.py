@@ -47,7 +47,6 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import psycopg
 from _harness import machine_line, print_table
@@ -55,11 +54,7 @@ from bench_online_migration import CI, TABLE, build_table, log
 
 from phasekit import migration_sql, runner
 
-Connection = psycopg.Connection[tuple[Any, ...]]
-
 CHECK = f"SELECT count(*) AS unmapped FROM {TABLE} WHERE current_phase IS NULL"
-#: The data directories every variant starts from a copy of, by the trigger they hold.
-DIRECTORIES = ("phasekit", "trigger_per_row", "no_trigger")
 
 
 @dataclass(frozen=True)

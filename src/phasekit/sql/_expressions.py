@@ -110,16 +110,20 @@ def mapped(row: str, mapping: LegacyMapping, *, in_trigger: bool = False) -> tup
     ``in_trigger`` is as for :func:`mappable`.
     """
     known = mappable(row, mapping, in_trigger=in_trigger)
+    values = _mapped_values(row, mapping)
     if known == "TRUE":
-        return (
-            phase_case(f"{row}.campaign_type", mapping),
-            status_case(f"{row}.status", mapping),
-            f"COALESCE({row}.progress_percentage, 0.0)",
-        )
+        return values
+    phase, status, progress = (f"CASE WHEN {known} THEN {value} END" for value in values)
+    return phase, status, progress
+
+
+def _mapped_values(row: str, mapping: LegacyMapping) -> tuple[str, str, str]:
+    """Return the phase, status and progress of ``row``'s legacy values, for a row whose
+    values the mapping maps (the guard is the caller's)."""
     return (
-        f"CASE WHEN {known} THEN {phase_case(f'{row}.campaign_type', mapping)} END",
-        f"CASE WHEN {known} THEN {status_case(f'{row}.status', mapping)} END",
-        f"CASE WHEN {known} THEN COALESCE({row}.progress_percentage, 0.0) END",
+        phase_case(f"{row}.campaign_type", mapping),
+        status_case(f"{row}.status", mapping),
+        f"COALESCE({row}.progress_percentage, 0.0)",
     )
 
 
@@ -133,14 +137,9 @@ def disagrees(row: str, mapping: LegacyMapping, differs: str = "IS DISTINCT FROM
     differs.
     """
     known = mappable(row, mapping)
-    values = (
-        phase_case(f"{row}.campaign_type", mapping),
-        status_case(f"{row}.status", mapping),
-        f"COALESCE({row}.progress_percentage, 0.0)",
-    )
     differ = " OR ".join(
         f"{row}.{column} {differs} ({value})"
-        for column, value in zip(PHASE_COLUMNS, values, strict=True)
+        for column, value in zip(PHASE_COLUMNS, _mapped_values(row, mapping), strict=True)
     )
     if known == "TRUE":
         return f"({differ})"
