@@ -86,6 +86,7 @@ demo: $(VENV)/.installed-dev
 #
 # bench_backfill_instructions.py counts a backfill batch's instructions per row under
 # valgrind (apt-get install valgrind), beside its peers: the same on any machine, however busy.
+# bench_query_instructions.py counts the plan's phase queries against the legacy ones there.
 BENCH_MIGRATION_ROWS ?= 10000000
 BENCH_MIGRATION_ARGS ?=
 bench: $(VENV)/.installed-bench
@@ -95,6 +96,7 @@ bench: $(VENV)/.installed-bench
 	cd benchmarks && ../$(PY) bench_traffic.py
 	cd benchmarks && ../$(PY) bench_shards.py
 	cd benchmarks && ../$(PY) bench_backfill_instructions.py
+	cd benchmarks && ../$(PY) bench_query_instructions.py
 	cd benchmarks && ../$(PY) bench_online_migration.py --rows $(BENCH_MIGRATION_ROWS) \
 	  $(BENCH_MIGRATION_ARGS)
 

@@ -43,8 +43,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,10 +77,11 @@ def server_binaries() -> Path:
     raise SystemExit("bench_backfill_instructions: no PostgreSQL server binaries found")
 
 
-def prepare(root: Path, rows: int) -> None:
-    """Build the legacy table, run expand, and make one data directory per trigger."""
-    template = root / "phasekit"
-    environment = {**os.environ, "PHASEKIT_PG_DATA": str(template)}
+@contextmanager
+def server_on(directory: Path) -> Iterator[str]:
+    """Start a PostgreSQL server on a new data ``directory``, yield its DSN, stop it after
+    (with a checkpoint, so that a single-user run on a copy starts from a clean state)."""
+    environment = {**os.environ, "PHASEKIT_PG_DATA": str(directory)}
     started = (
         subprocess.run(
             [str(CI / "start-postgres.sh")],
@@ -91,21 +93,26 @@ def prepare(root: Path, rows: int) -> None:
         .stdout.strip()
         .splitlines()[-1]
     )
-    dsn = started.split()[1].split("=", 1)[1]
-    bin_directory = server_binaries()
     try:
+        yield started.split()[1].split("=", 1)[1]
+    finally:
+        subprocess.run(
+            as_postgres([str(server_binaries() / "pg_ctl"), "-D", str(directory), "-w", "stop"]),
+            check=True,
+            capture_output=True,
+        )
+
+
+def prepare(root: Path, rows: int) -> None:
+    """Build the legacy table, run expand, and make one data directory per trigger."""
+    template = root / "phasekit"
+    with server_on(template) as dsn:
         with psycopg.connect(dsn, autocommit=True) as connection:
             build_table(connection, rows)
         runner.migrate(dsn, to="expand")
         with psycopg.connect(dsn, autocommit=True) as connection:
             connection.execute(f"VACUUM ANALYZE {TABLE}")
             connection.execute("CHECKPOINT")
-    finally:
-        subprocess.run(
-            as_postgres([str(bin_directory / "pg_ctl"), "-D", str(template), "-w", "stop"]),
-            check=True,
-            capture_output=True,
-        )
     function = f"{TABLE}_phasekit_sync"
     changes = {
         "no_trigger": [f"DROP TRIGGER phasekit_sync ON {TABLE}"],
@@ -149,11 +156,18 @@ def instructions(root: Path, number: int, variant: Variant) -> tuple[int, int]:
         output = single_user(work, (*variant.statements, CHECK), valgrind=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    counted = re.search(r"I\s+refs:\s+([\d,]+)", output)
     unmapped = re.search(r'unmapped = "(\d+)"', output)
-    if counted is None or unmapped is None:
+    if unmapped is None:
+        raise SystemExit(f"bench_backfill_instructions: no check in the output:\n{output}")
+    return instruction_count(output), int(unmapped.group(1))
+
+
+def instruction_count(output: str) -> int:
+    """Return the instructions cachegrind's summary in ``output`` counted."""
+    counted = re.search(r"I\s+refs:\s+([\d,]+)", output)
+    if counted is None:
         raise SystemExit(f"bench_backfill_instructions: no count in the output:\n{output}")
-    return int(counted.group(1).replace(",", "")), int(unmapped.group(1))
+    return int(counted.group(1).replace(",", ""))
 
 
 def variants(rows: int, batch: int) -> list[Variant]:
