@@ -249,7 +249,11 @@ def test_migration_under_both_versions_loses_no_write(
             "SELECT indexname FROM pg_indexes WHERE tablename = 'campaigns'"
         ).fetchall()
     }
-    assert indexes == {"campaigns_pkey", "campaigns_phasekit_phase_idx"}
+    assert indexes == {
+        "campaigns_pkey",
+        "campaigns_phasekit_phase_idx",
+        "campaigns_phasekit_counts_idx",
+    }
     status = runner.migration_status(dsn)
     assert (status.step, status.backfill_next_id) == ("contract", None)
     # Every row there at expand mapped once: each batch commits with its checkpoint.
@@ -292,7 +296,7 @@ def test_rollback_from_any_point_loses_no_write(
     time.sleep(0.2)
     # The rollback: the new version writes until the phase columns go; the old version
     # comes back once the legacy columns are NOT NULL again.
-    undo = {"drop_phase_index": new.stop if new.is_alive() else lambda: None}
+    undo = {"drop_phase_indexes": new.stop if new.is_alive() else lambda: None}
     if contracted:
         undo["restore_not_null"] = revived.start
     runner.rollback(dsn, batch_size=BATCH, report=reporter(undo))
@@ -416,7 +420,7 @@ def test_killed_at_random_points_of_the_backfill_the_rerun_equals_an_uninterrupt
         for table in tables
     }
     # Each batch and its checkpoint commit together: no row counted twice.
-    assert states["killed"] == states["reference"] == [("index", None, ROWS)]
+    assert states["killed"] == states["reference"] == [("vacuum", None, ROWS)]
     for table in tables:
         connection.execute(f"DROP TABLE {table}, {table}_phasekit_state, {table}_writes CASCADE")
 
@@ -504,6 +508,79 @@ def test_the_sync_function_runs_only_for_a_row_whose_two_sides_disagree(
         assert connection.execute(row).fetchone() == ("paused", "paused")
 
 
+def test_the_plans_queries_read_the_phase_indexes(
+    connection: psycopg.Connection[tuple[Any, ...]], dsn: str
+) -> None:
+    create_table(connection)
+    types = ", ".join(f"'{value}'" for value in TYPES)
+    statuses = ", ".join(f"'{value}'" for value in STATUSES)
+    connection.execute(
+        "INSERT INTO campaigns (name, campaign_type, status, created_at) "
+        f"SELECT 'more ' || i, (ARRAY[{types}])[1 + i % {len(TYPES)}], "
+        f"(ARRAY[{statuses}])[1 + i % {len(STATUSES)}], "
+        "timestamptz '2026-01-01' + i * interval '1 minute' FROM generate_series(1, 50000) AS i"
+    )
+    # No VACUUM here: the migration's own vacuum step leaves the indexes ready to use.
+    runner.migrate(dsn, batch_size=10_000, index_columns=("created_at",), to="contract")
+
+    def plan(query: str) -> str:
+        return "\n".join(row[0] for row in connection.execute(f"EXPLAIN (COSTS OFF) {query}"))
+
+    # The wide index orders a page and holds its ids; the counts read the two-column one,
+    # not the heap the backfill's new row versions doubled.
+    page = plan(
+        "SELECT id FROM campaigns WHERE current_phase = 'dns_validation' "
+        "AND phase_status = 'running' ORDER BY created_at DESC LIMIT 50"
+    )
+    assert "Index Only Scan Backward using campaigns_phasekit_phase_idx" in page
+    counts = plan("SELECT current_phase, phase_status, count(*) FROM campaigns GROUP BY 1, 2")
+    assert "Index Only Scan using campaigns_phasekit_counts_idx" in counts
+    # Without columns to order by, the phase index is the two columns: one index only.
+    assert 'INDEX CONCURRENTLY IF NOT EXISTS "campaigns_phasekit_counts_idx"' not in (
+        migration_sql("postgresql").to_sql()
+    )
+    runner.rollback(dsn)
+    assert not connection.execute(
+        "SELECT indexname FROM pg_indexes WHERE indexname LIKE 'campaigns_phasekit%'"
+    ).fetchall()
+
+
+def test_a_table_in_a_schema_migrates_and_rolls_back(
+    connection: psycopg.Connection[tuple[Any, ...]], dsn: str
+) -> None:
+    connection.execute("DROP SCHEMA IF EXISTS app CASCADE")
+    connection.execute("CREATE SCHEMA app")
+    connection.execute(
+        "CREATE TABLE app.campaigns (id bigserial PRIMARY KEY, campaign_type text NOT NULL, "
+        "status text NOT NULL, progress_percentage double precision, "
+        "created_at timestamptz NOT NULL DEFAULT '2026-01-01')"
+    )
+    connection.execute("CREATE INDEX ON app.campaigns (campaign_type, status)")
+    connection.execute(
+        "INSERT INTO app.campaigns (campaign_type, status, progress_percentage) "
+        "SELECT 'dns_validation', 'running', 50 FROM generate_series(1, 300)"
+    )
+    table = "app.campaigns"
+    runner.migrate(dsn, table=table, batch_size=100, index_columns=("created_at",), to="contract")
+    indexes = (
+        "SELECT indexname FROM pg_indexes WHERE schemaname = 'app' "
+        "AND tablename = 'campaigns' ORDER BY 1"
+    )
+    assert connection.execute(indexes).fetchall() == [
+        ("campaigns_phasekit_counts_idx",),
+        ("campaigns_phasekit_phase_idx",),
+        ("campaigns_pkey",),
+    ]
+    runner.rollback(dsn, table=table)
+    rows = (
+        "SELECT campaign_type, status, progress_percentage, COUNT(*) FROM app.campaigns "
+        "GROUP BY 1, 2, 3"
+    )
+    assert connection.execute(rows).fetchall() == [("dns_validation", "running", 50.0, 300)]
+    assert connection.execute(indexes).fetchall() == [("campaigns_pkey",)]
+    connection.execute("DROP SCHEMA app CASCADE")
+
+
 def batch_rows(events: list[object], walk: str) -> list[int]:
     """Return the rows of each batch of ``walk``, from its progress reports."""
     done = [
@@ -580,7 +657,7 @@ def test_verify_not_zero_stops_before_validate_with_exit_status_3(
     assert "(0 rows)" in out
     assert main(["migrate", "status", "--dsn", dsn]) == 0
     assert capsys.readouterr().out == (
-        f"campaigns: last step done: index\nbackfill: complete, {ROWS:,} rows mapped\n"
+        f"campaigns: last step done: vacuum\nbackfill: complete, {ROWS:,} rows mapped\n"
     )
     assert main(["rollback", "--dsn", dsn]) == 0
     out, _ = capsys.readouterr()

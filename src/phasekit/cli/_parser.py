@@ -116,7 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
         default="",
         metavar="COLUMNS",
         help="PostgreSQL only: comma-separated columns appended to the phase index "
-        "(current_phase, phase_status, ...), e.g. created_at",
+        "(current_phase, phase_status, ...), e.g. created_at; the index then includes id, "
+        "and the counts get an index on (current_phase, phase_status)",
     )
     rollback.add_argument(
         "--contracted",
@@ -244,7 +245,8 @@ def _add_runner_commands(commands: argparse._SubParsersAction[_Parser]) -> None:
         default="",
         metavar="COLUMNS",
         help="PostgreSQL only: comma-separated columns the application orders or filters by, "
-        "appended to the phase index (current_phase, phase_status, ...), e.g. created_at",
+        "appended to the phase index (current_phase, phase_status, ...), e.g. created_at; the "
+        "index then includes id, and the counts get an index on (current_phase, phase_status)",
     )
 
 

@@ -94,8 +94,9 @@ for _public in (
 ):
     _public.__module__ = __name__
 
-#: The steps ``--to`` accepts, in order: contract stands for the contract's steps (four on
-#: PostgreSQL, two on SQLite); SQLite has no validate or index, and stops after verify.
+#: The steps ``--to`` accepts, in order: validate, index and contract stand for several
+#: steps on PostgreSQL (index for the vacuum and the index build after it); SQLite has no
+#: validate or index, and stops after verify.
 MIGRATE_STEPS: Final = (
     "preflight",
     "expand",

@@ -250,6 +250,7 @@ def next_batch_size(size: int, seconds: float, *, target: float, largest: int) -
 _FAMILIES: Final = {
     "not_null_checks": "validate",
     "set_not_null": "validate",
+    "vacuum": "index",
     "contract_backup_start": "contract",
     "contract_backup": "contract",
     "contract_drop_indexes": "contract",

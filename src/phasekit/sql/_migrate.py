@@ -63,8 +63,9 @@ def migration_sql(
     each batch with its checkpoint. On PostgreSQL every DDL runs under
     ``lock_timeout_ms`` and ``statement_timeout_ms``, and the phase index is on
     ``(current_phase, phase_status, *index_columns)``, where ``index_columns`` names the
-    columns the application orders or filters by, such as ``("created_at",)``; SQLite has
-    neither (it locks the whole database per write transaction, and builds no index).
+    columns the application orders or filters by, such as ``("created_at",)`` (the index
+    then includes ``id``, and the counts get an index on the two phase columns); SQLite
+    has neither (it locks the whole database per write transaction, and builds no index).
 
     >>> script = migration_sql("sqlite")
     >>> [step.name for step in script.steps]

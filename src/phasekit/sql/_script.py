@@ -239,7 +239,11 @@ class TableNames:
         self.state = prefix + self.bare_state
         self.sync_function = prefix + _quote(_suffixed(name, "_phasekit_sync"))
         self.backup_function = prefix + _quote(_suffixed(name, "_phasekit_keep_backup"))
-        self.phase_index = prefix + _quote(_suffixed(name, "_phasekit_phase_idx"))
+        # CREATE INDEX names an index without its schema (it goes in the table's).
+        self.bare_phase_index = _quote(_suffixed(name, "_phasekit_phase_idx"))
+        self.phase_index = prefix + self.bare_phase_index
+        self.bare_counts_index = _quote(_suffixed(name, "_phasekit_counts_idx"))
+        self.counts_index = prefix + self.bare_counts_index
         self.unqualified_table = _quote(name)
 
     def qualified(self, suffix: str) -> str:

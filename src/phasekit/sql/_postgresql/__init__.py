@@ -29,8 +29,15 @@ The steps, each safe to run again after a crash at any moment:
 ``validate``
     ``VALIDATE CONSTRAINT`` (no ACCESS EXCLUSIVE scan), and NOT NULL through a validated
     ``CHECK (col IS NOT NULL)``, so that ``SET NOT NULL`` skips its scan.
+``vacuum``
+    ``VACUUM (ANALYZE, TRUNCATE false)``, which lets the application read and write: the
+    backfill left half the heap dead, the visibility map clear and the phase columns
+    without statistics.
 ``index``
-    the phase index, with ``CREATE INDEX CONCURRENTLY`` after dropping an invalid leftover.
+    the phase indexes, with ``CREATE INDEX CONCURRENTLY`` after dropping a leftover:
+    ``(current_phase, phase_status, *index_columns)``, and, when ``index_columns`` widens
+    it, ``INCLUDE (id)`` on it and a second index on the two phase columns alone for the
+    counts.
 ``contract``
     refused while verify is not 0; keeps a backup of the legacy and phase columns as they
     are at that moment (a trigger keeps it current while batches copy it); drops the

@@ -148,20 +148,76 @@ def set_not_null(online: Online) -> MigrationStep:
     )
 
 
-def index(online: Online) -> MigrationStep:
-    """Build the phase index concurrently, after dropping a leftover of an interrupted build."""
-    names = online.target.names
-    columns = ", ".join(("current_phase", "phase_status", *online.index_columns))
+def vacuum(online: Online) -> MigrationStep:
+    """Vacuum and analyze the table, once the backfill is done and validated.
+
+    The backfill gave every row a new version: half the heap is dead, the visibility map
+    is clear (an index-only scan would visit the heap for every row), and the planner has
+    no statistics on the phase columns (it sorted every running campaign to find the 50
+    newest). Autovacuum would get there, in its own time; after this step the phase
+    queries are fast as soon as the index step is done. It runs before the index build, so
+    that it has no new index to vacuum. ``VACUUM`` lets the application read and write;
+    ``TRUNCATE false`` keeps it from taking an ACCESS EXCLUSIVE lock to hand empty pages
+    at the end of the table back to the system. It waits for an autovacuum already on the
+    table under the same ``lock_timeout`` as a DDL, and a runner cancels that autovacuum.
+    """
     return MigrationStep(
-        "index",
+        "vacuum",
         (
             *timeouts(online, scanning=True),
-            f"DROP INDEX CONCURRENTLY IF EXISTS {names.phase_index}",
-            f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {names.phase_index} "
-            f"ON {names.table} ({columns})",
-            record_step(online, "index"),
+            f"VACUUM (ANALYZE, TRUNCATE false) {online.target.names.table}",
+            record_step(online, "vacuum"),
         ),
-        "the index of the phase queries, built without blocking writes",
+        "make the old row versions' space reusable, set the visibility map for index-only "
+        "scans and gather the phase columns' statistics, without blocking writes",
+        in_transaction=False,
+    )
+
+
+def index(online: Online) -> MigrationStep:
+    """Build the phase indexes concurrently, each after dropping a leftover of an
+    interrupted build (a valid one too: the step then builds it again).
+
+    The phase index is on ``(current_phase, phase_status, *index_columns)``. When
+    ``index_columns`` makes it wider than the two phase columns:
+
+    - it also carries ``id`` (``INCLUDE``), so that a page of ids, newest first, is an
+      index-only scan: the rows' new versions, wider by the legacy columns that contract
+      drops only from the catalog, are not read;
+    - the counts by phase and status get an index of their own on just those two columns.
+      Deduplicated (which an index with ``INCLUDE`` columns never is), it is a small
+      fraction of the wide index or of the heap (which the backfill's new row versions
+      doubled), so the planner reads it in an index-only scan.
+
+    Neither holds ``progress``: an update of the progress alone may stay HOT.
+    """
+    names = online.target.names
+    phases = "current_phase, phase_status"
+    if online.index_columns:
+        wide = ", ".join((phases, *online.index_columns))
+        include = "" if "id" in online.index_columns else " INCLUDE (id)"
+        built = [
+            (names.phase_index, names.bare_phase_index, f"({wide}){include}"),
+            (names.counts_index, names.bare_counts_index, f"({phases})"),
+        ]
+    else:
+        built = [(names.phase_index, names.bare_phase_index, f"({phases})")]
+    statements = [
+        statement
+        for name, bare_name, definition in built
+        for statement in (
+            f"DROP INDEX CONCURRENTLY IF EXISTS {name}",
+            f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {bare_name} ON {names.table} {definition}",
+        )
+    ]
+    if not online.index_columns:
+        # Left by a run with index_columns, stopped before this step was done: the phase
+        # index, on the same two columns, does its work.
+        statements.append(f"DROP INDEX CONCURRENTLY IF EXISTS {names.counts_index}")
+    return MigrationStep(
+        "index",
+        (*timeouts(online, scanning=True), *statements, record_step(online, "index")),
+        "the indexes of the phase queries, built without blocking writes",
         in_transaction=False,
     )
 
@@ -307,6 +363,7 @@ def migration_steps(online: Online) -> tuple[MigrationStep, ...]:
         not_null_checks(online),
         validate(online),
         set_not_null(online),
+        vacuum(online),
         index(online),
         contract_guard(online),
         contract_backup(online),

@@ -114,15 +114,17 @@ def restore_not_null(online: Online) -> MigrationStep:
     )
 
 
-def drop_phase_index(online: Online) -> MigrationStep:
-    """Drop the phase index without blocking writes."""
+def drop_phase_indexes(online: Online) -> MigrationStep:
+    """Drop the phase indexes without blocking writes."""
+    names = online.target.names
     return MigrationStep(
-        "drop_phase_index",
+        "drop_phase_indexes",
         (
             *timeouts(online, scanning=True),
-            f"DROP INDEX CONCURRENTLY IF EXISTS {online.target.names.phase_index}",
+            f"DROP INDEX CONCURRENTLY IF EXISTS {names.phase_index}",
+            f"DROP INDEX CONCURRENTLY IF EXISTS {names.counts_index}",
         ),
-        "drop the phase index without blocking writes",
+        "drop the phase indexes without blocking writes",
         in_transaction=False,
     )
 
@@ -160,6 +162,6 @@ def rollback_steps(online: Online) -> tuple[MigrationStep, ...]:
         restore(online),
         restore_validate(online),
         restore_not_null(online),
-        drop_phase_index(online),
+        drop_phase_indexes(online),
         drop_phase_columns(online),
     )
