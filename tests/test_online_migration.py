@@ -420,7 +420,7 @@ def test_killed_at_random_points_of_the_backfill_the_rerun_equals_an_uninterrupt
         for table in tables
     }
     # Each batch and its checkpoint commit together: no row counted twice.
-    assert states["killed"] == states["reference"] == [("vacuum", None, ROWS)]
+    assert states["killed"] == states["reference"] == [("index", None, ROWS)]
     for table in tables:
         connection.execute(f"DROP TABLE {table}, {table}_phasekit_state, {table}_writes CASCADE")
 
@@ -657,7 +657,7 @@ def test_verify_not_zero_stops_before_validate_with_exit_status_3(
     assert "(0 rows)" in out
     assert main(["migrate", "status", "--dsn", dsn]) == 0
     assert capsys.readouterr().out == (
-        f"campaigns: last step done: vacuum\nbackfill: complete, {ROWS:,} rows mapped\n"
+        f"campaigns: last step done: index\nbackfill: complete, {ROWS:,} rows mapped\n"
     )
     assert main(["rollback", "--dsn", dsn]) == 0
     out, _ = capsys.readouterr()
