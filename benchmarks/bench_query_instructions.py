@@ -110,10 +110,12 @@ def main() -> None:
     args = parser.parse_args()
     if shutil.which("valgrind") is None:
         raise SystemExit("bench_query_instructions: valgrind is missing (apt-get install valgrind)")
-    pairs = [
-        (name, legacy, phase)
-        for (name, legacy), (_, phase) in zip(LEGACY_QUERIES, PHASE_QUERIES, strict=True)
-    ]
+    pairs: list[tuple[str, str, str]] = []
+    for (legacy_name, legacy), (phase_name, phase) in zip(
+        LEGACY_QUERIES, PHASE_QUERIES, strict=True
+    ):
+        name = legacy_name if legacy_name == phase_name else f"{legacy_name} / {phase_name}"
+        pairs.append((name, legacy, phase))
     with tempfile.TemporaryDirectory(prefix="phasekit-queries-") as temporary:
         root = Path(temporary)
         if os.getuid() == 0:
