@@ -127,6 +127,18 @@ def prepare(root: Path, rows: int) -> None:
         single_user(root / directory, statements)
 
 
+@contextmanager
+def valgrind_workspace(benchmark: str) -> Iterator[Path]:
+    """Yield a temporary directory the PostgreSQL user may write, once valgrind is found."""
+    if shutil.which("valgrind") is None:
+        raise SystemExit(f"{benchmark}: valgrind is missing (apt-get install valgrind)")
+    with tempfile.TemporaryDirectory(prefix=f"phasekit-{benchmark}-") as temporary:
+        root = Path(temporary)
+        if os.getuid() == 0:
+            shutil.chown(root, "postgres")
+        yield root
+
+
 def single_user(directory: Path, statements: Sequence[str], *, valgrind: bool = False) -> str:
     """Run ``statements`` in a single-user PostgreSQL on ``directory``; return its output
     (with valgrind's summary when ``valgrind``)."""
@@ -202,14 +214,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=20_000)
     parser.add_argument("--batch-size", type=int, default=10_000)
     args = parser.parse_args()
-    if shutil.which("valgrind") is None:
-        raise SystemExit(
-            "bench_backfill_instructions: valgrind is missing (apt-get install valgrind)"
-        )
-    with tempfile.TemporaryDirectory(prefix="phasekit-instructions-") as temporary:
-        root = Path(temporary)
-        if os.getuid() == 0:
-            shutil.chown(root, "postgres")
+    with valgrind_workspace("bench_backfill_instructions") as root:
         log(f"building {args.rows:,} rows and running expand")
         prepare(root, args.rows)
         runs = [Variant("check alone", "phasekit", ()), *variants(args.rows, args.batch_size)]

@@ -33,7 +33,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +44,7 @@ from bench_backfill_instructions import (
     server_binaries,
     server_on,
     single_user,
+    valgrind_workspace,
 )
 from bench_online_migration import LEGACY_QUERIES, PHASE_QUERIES, build_table, log
 
@@ -108,18 +108,13 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--repeat", type=int, default=4)
     args = parser.parse_args()
-    if shutil.which("valgrind") is None:
-        raise SystemExit("bench_query_instructions: valgrind is missing (apt-get install valgrind)")
     pairs: list[tuple[str, str, str]] = []
     for (legacy_name, legacy), (phase_name, phase) in zip(
         LEGACY_QUERIES, PHASE_QUERIES, strict=True
     ):
         name = legacy_name if legacy_name == phase_name else f"{legacy_name} / {phase_name}"
         pairs.append((name, legacy, phase))
-    with tempfile.TemporaryDirectory(prefix="phasekit-queries-") as temporary:
-        root = Path(temporary)
-        if os.getuid() == 0:
-            shutil.chown(root, "postgres")
+    with valgrind_workspace("bench_query_instructions") as root:
         log(f"building two tables of {args.rows:,} rows, migrating one")
         plans = prepare(root, args.rows)
         work = [

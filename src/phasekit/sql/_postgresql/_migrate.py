@@ -193,27 +193,24 @@ def index(online: Online) -> MigrationStep:
     """
     names = online.target.names
     phases = "current_phase, phase_status"
+    counts: tuple[str, ...] = (f"DROP INDEX CONCURRENTLY IF EXISTS {names.counts_index}",)
     if online.index_columns:
-        wide = ", ".join((phases, *online.index_columns))
         include = "" if "id" in online.index_columns else " INCLUDE (id)"
-        built = [
-            (names.phase_index, names.bare_phase_index, f"({wide}){include}"),
-            (names.counts_index, names.bare_counts_index, f"({phases})"),
-        ]
-    else:
-        built = [(names.phase_index, names.bare_phase_index, f"({phases})")]
-    statements = [
-        statement
-        for name, bare_name, definition in built
-        for statement in (
-            f"DROP INDEX CONCURRENTLY IF EXISTS {name}",
-            f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {bare_name} ON {names.table} {definition}",
+        phase_definition = f"({', '.join((phases, *online.index_columns))}){include}"
+        counts += (
+            f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {names.bare_counts_index} "
+            f"ON {names.table} ({phases})",
         )
-    ]
-    if not online.index_columns:
-        # Left by a run with index_columns, stopped before this step was done: the phase
-        # index, on the same two columns, does its work.
-        statements.append(f"DROP INDEX CONCURRENTLY IF EXISTS {names.counts_index}")
+    else:
+        # Without index_columns the phase index is the counts index; the drop clears one
+        # left by a run with index_columns, stopped before this step was done.
+        phase_definition = f"({phases})"
+    statements = (
+        f"DROP INDEX CONCURRENTLY IF EXISTS {names.phase_index}",
+        f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {names.bare_phase_index} "
+        f"ON {names.table} {phase_definition}",
+        *counts,
+    )
     return MigrationStep(
         "index",
         (*timeouts(online, scanning=True), *statements, record_step(online, "index")),
