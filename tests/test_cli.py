@@ -296,6 +296,21 @@ def test_bad_values_are_one_line_in_the_command_s_terms(
     assert err.count("\n") == 1
 
 
+@pytest.mark.parametrize("walkers", ["0", "17", "-2"])
+def test_walkers_outside_the_lanes_are_refused_before_connecting(
+    walkers: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # No server listens there: the refusal comes before any connection.
+    status, out, err = run(
+        "migrate", "--dsn", "postgresql://127.0.0.1:1/x", "--walkers", walkers, capsys=capsys
+    )
+    assert (status, out) == (2, "")
+    assert err == (
+        "phasekit migrate: error: --walkers must be an int from 1 to 16 (the backfill's "
+        f"lanes); got {walkers} (see phasekit migrate --help)\n"
+    )
+
+
 def test_a_mixed_case_table_is_refused_with_the_name_to_write(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

@@ -350,6 +350,19 @@ def test_batch_time_is_refused_for_sqlite_whose_batches_are_of_batch_size_rows(
     assert "current_phase" not in columns(path)
 
 
+def test_walkers_are_refused_for_sqlite_which_has_one_writer(
+    legacy_file: LegacyFile, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = legacy_file.path
+    status, out, err = command(capsys, "migrate", "--dsn", f"sqlite:///{path}", "--walkers", "2")
+    assert (status, out) == (2, "")
+    assert err == (
+        "phasekit migrate: error: --walkers above 1 is only for PostgreSQL: SQLite has one "
+        "writer at a time; got 2 (see phasekit migrate --help)\n"
+    )
+    assert "current_phase" not in columns(path)
+
+
 @given(
     size=hs.integers(1, 100_000),
     seconds=hs.floats(0, 1_000, allow_nan=False),
@@ -772,21 +785,21 @@ def test_killed_at_random_points_of_the_backfill_the_rerun_equals_an_uninterrupt
     capsys.readouterr()
     generator = random.Random(11)
     kills = 0
-    for _ in range(6):
-        before = backfill_rows(paths["killed"])
+    # Kill points: random counts of rows mapped, some batches past the last, so that every
+    # kill lands in the backfill however fast the machine runs it.
+    for target in sorted(generator.sample(range(100, KILL_ROWS - 500, 100), 6)):
         process = run_cli("migrate", *options["killed"], "--pause-ms", "5")
-        # Kill it at a random moment once its backfill is under way (it takes seconds to
-        # start on a loaded machine), in a batch's transaction or between two.
         deadline = time.monotonic() + 60
         while (
             process.poll() is None
-            and backfill_rows(paths["killed"]) == before
+            and backfill_rows(paths["killed"]) < target
             and time.monotonic() < deadline
         ):
-            time.sleep(0.01)
-        time.sleep(generator.uniform(0, 0.3))
+            time.sleep(0.005)
+        # In a batch's transaction or between two.
+        time.sleep(generator.uniform(0, 0.01))
         kills += kill(process)
-    assert kills >= 3
+    assert kills >= 5
     assert 0 < backfill_rows(paths["killed"]) < KILL_ROWS
     run_to_the_end("migrate", *options["killed"])
     tables = {

@@ -74,8 +74,8 @@ def create_table(
     connection: psycopg.Connection[tuple[Any, ...]], table: str = "campaigns", seed: int = 0
 ) -> dict[int, Legacy]:
     """Create a legacy table of ``ROWS`` rows and the writers' control table."""
-    for name in (table, f"{table}_phasekit_state", f"{table}_phasekit_backup", f"{table}_writes"):
-        connection.execute(f"DROP TABLE IF EXISTS {name} CASCADE")
+    for suffix in ("", "_phasekit_state", "_phasekit_lanes", "_phasekit_backup", "_writes"):
+        connection.execute(f"DROP TABLE IF EXISTS {table}{suffix} CASCADE")
     connection.execute(
         f"CREATE TABLE {table} (id bigserial PRIMARY KEY, name text NOT NULL, "
         "campaign_type text NOT NULL, status text NOT NULL, progress_percentage double "
@@ -214,8 +214,9 @@ def columns(connection: psycopg.Connection[tuple[Any, ...]]) -> dict[str, bool]:
     return dict(rows)
 
 
+@pytest.mark.parametrize("walkers", [1, 3])
 def test_migration_under_both_versions_loses_no_write(
-    dsn: str, connection: psycopg.Connection[tuple[Any, ...]]
+    dsn: str, connection: psycopg.Connection[tuple[Any, ...]], walkers: int
 ) -> None:
     initial = create_table(connection)
     old, new = Writer(dsn, "old", 1), Writer(dsn, "new", 2)
@@ -226,6 +227,7 @@ def test_migration_under_both_versions_loses_no_write(
         batch_size=BATCH,
         index_columns=("created_at",),
         report=reporter({"backfill": new.start}),
+        walkers=walkers,
     )
     assert columns(connection)["current_phase"] is False
     check_legacy_agrees = connection.execute(
@@ -317,12 +319,13 @@ def test_rollback_from_any_point_loses_no_write(
     check_legacy(connection, initial)
     leftovers = connection.execute(
         "SELECT to_regclass('campaigns_phasekit_state'), "
+        "to_regclass('campaigns_phasekit_lanes'), "
         "to_regclass('campaigns_phasekit_backup'), "
         "(SELECT COUNT(*) FROM pg_trigger WHERE tgrelid = CAST('campaigns' AS regclass) "
         "AND NOT tgisinternal), "
         "(SELECT COUNT(*) FROM pg_proc WHERE proname LIKE 'campaigns_phasekit%%')"
     ).fetchone()
-    assert leftovers == (None, None, 0, 0)
+    assert leftovers == (None, None, None, 0, 0)
 
 
 @pytest.mark.parametrize("mapping", [DEFAULT_MAPPING, PLAN_MAPPING], ids=["default", "plan"])
@@ -402,11 +405,19 @@ def test_killed_at_random_points_of_the_backfill_the_rerun_equals_an_uninterrupt
     assert main(["migrate", *tables["reference"]]) == 0
     generator = random.Random(11)
     kills = 0
-    for _ in range(6):
-        process = run_cli("migrate", *tables["killed"], "--pause-ms", "5")
-        time.sleep(generator.uniform(0.3, 1.5))
+    # Kill points: random counts of rows mapped, each a batch or more past the last.
+    for target in sorted(generator.sample(range(100, ROWS - 300, 50), 6)):
+        # One session or three: a rerun resumes each lane from its checkpoint either way.
+        walkers = str(generator.choice([1, 3]))
+        process = run_cli("migrate", *tables["killed"], "--pause-ms", "10", "--walkers", walkers)
+        deadline = time.monotonic() + 120
+        while process.poll() is None and time.monotonic() < deadline:
+            status = runner.migration_status(dsn, table="killed")
+            if status.step != "none" and status.backfill_rows >= target:
+                break
+            time.sleep(0.005)
         kills += kill(process)
-    assert kills >= 3
+    assert kills >= 5
     run_to_the_end("migrate", *tables["killed"])
     table_rows = {
         table: connection.execute(f"SELECT * FROM {table} ORDER BY id").fetchall()
@@ -423,6 +434,102 @@ def test_killed_at_random_points_of_the_backfill_the_rerun_equals_an_uninterrupt
     assert states["killed"] == states["reference"] == [("index", None, ROWS)]
     for table in tables:
         connection.execute(f"DROP TABLE {table}, {table}_phasekit_state, {table}_writes CASCADE")
+        connection.execute(f"DROP TABLE IF EXISTS {table}_phasekit_lanes")
+
+
+def lanes(connection: psycopg.Connection[tuple[Any, ...]]) -> list[tuple[int, int, int]]:
+    """Return the backfill's lanes: number, first id, last id."""
+    rows = connection.execute(
+        "SELECT lane, next_id, end_id FROM campaigns_phasekit_lanes ORDER BY lane"
+    ).fetchall()
+    return [(int(lane), int(first), int(last)) for lane, first, last in rows]
+
+
+@pytest.mark.parametrize("ids", ["sparse", "few"])
+def test_the_lanes_cut_the_walk_from_its_checkpoint_with_no_gap_and_no_overlap(
+    dsn: str, connection: psycopg.Connection[tuple[Any, ...]], ids: str
+) -> None:
+    create_table(connection)
+    if ids == "sparse":
+        # Gaps of every size between the ids, and an analyzed table: a sample of it.
+        connection.execute(
+            "DELETE FROM campaigns WHERE id % 7 IN (2, 3) OR id BETWEEN 900 AND 1300"
+        )
+        connection.execute("ANALYZE campaigns")
+    else:
+        connection.execute("DELETE FROM campaigns WHERE id > 5")
+    runner.migrate(dsn, to="expand")
+    # A checkpoint past the first id, as a backfill an earlier phasekit began leaves it.
+    connection.execute("UPDATE campaigns_phasekit_state SET backfill_next_id = 4")
+    script = migration_sql("postgresql", batch_size=BATCH)
+    *settings, _ = script.step("backfill").statements
+    for statement in settings:
+        connection.execute(statement)
+    cut = lanes(connection)
+    expected_ids = [
+        row[0] for row in connection.execute("SELECT id FROM campaigns WHERE id >= 4 ORDER BY id")
+    ]
+    assert [lane for lane, _, _ in cut] == list(range(len(cut)))
+    assert 1 <= len(cut) <= runner.BACKFILL_LANES
+    assert cut[0][1] == 4
+    assert cut[-1][2] == expected_ids[-1]
+    covered = [[id_ for id_ in expected_ids if first <= id_ <= last] for _, first, last in cut]
+    # Each lane starts at an id it holds, and the lanes hold every id once.
+    assert all(
+        ids_in and ids_in[0] == first for ids_in, (_, first, _) in zip(covered, cut, strict=True)
+    )
+    assert [id_ for ids_in in covered for id_ in ids_in] == expected_ids
+    if ids == "sparse":
+        assert len(cut) == runner.BACKFILL_LANES
+    # Running the setup again (a resumed run) keeps the lanes as they are.
+    for statement in settings:
+        connection.execute(statement)
+    assert lanes(connection) == cut
+    runner.migrate(dsn, to="backfill", batch_size=BATCH, walkers=2)
+    # The rows before the checkpoint are the earlier walk's: this one leaves them alone.
+    unmapped = connection.execute(
+        "SELECT id FROM campaigns WHERE current_phase IS NULL ORDER BY id"
+    ).fetchall()
+    assert (
+        unmapped
+        == connection.execute("SELECT id FROM campaigns WHERE id < 4 ORDER BY id").fetchall()
+    )
+    status = runner.migration_status(dsn)
+    assert (status.step, status.backfill_next_id, status.backfill_rows) == (
+        "backfill",
+        None,
+        len(expected_ids),
+    )
+    runner.rollback(dsn)
+
+
+def test_a_walker_stopped_by_a_locked_row_stops_the_others_and_the_step_is_retried(
+    dsn: str, connection: psycopg.Connection[tuple[Any, ...]]
+) -> None:
+    initial = create_table(connection)
+    runner.migrate(dsn, to="expand")
+    holder = psycopg.connect(dsn)
+    # A row lock in the middle of the table: the walker of its lane waits lock_timeout.
+    holder.execute("SELECT 1 FROM campaigns WHERE id = %s FOR UPDATE", (ROWS // 2,))
+    events: list[object] = []
+
+    def report(event: object) -> None:
+        events.append(event)
+        retries = [e for e in events if isinstance(e, runner.Retrying)]
+        if len(retries) == 2:
+            holder.rollback()
+
+    runner.migrate(dsn, to="backfill", batch_size=40, lock_timeout_ms=100, walkers=4, report=report)
+    holder.close()
+    assert [(e.step, e.attempt) for e in events if isinstance(e, runner.Retrying)] == [
+        ("backfill", 1),
+        ("backfill", 2),
+    ]
+    check_phases(connection, initial)
+    # Every batch committed with its checkpoint, before and after the retries: each row
+    # is counted once.
+    assert runner.migration_status(dsn).backfill_rows == ROWS
+    runner.rollback(dsn)
 
 
 def test_ctrl_c_stops_in_one_line_and_the_same_command_goes_on(
@@ -489,7 +596,11 @@ def test_the_sync_function_runs_only_for_a_row_whose_two_sides_disagree(
         "SELECT COALESCE(pg_stat_get_xact_function_calls('campaigns_phasekit_sync'::regproc), 0)"
     )
     with connection.transaction(force_rollback=True):
-        connection.execute(backfill.statements[-1])
+        *settings, batch = backfill.statements
+        for statement in settings:
+            connection.execute(statement)
+        while connection.execute(batch).rowcount:
+            pass
         mapped = "SELECT COUNT(*) FROM campaigns WHERE current_phase IS NOT NULL"
         assert connection.execute(mapped).fetchone() == (ROWS,)
         assert connection.execute(calls).fetchone() == (0,)
@@ -589,10 +700,22 @@ def batch_rows(events: list[object], walk: str) -> list[int]:
     return [after - before for before, after in zip([0, *done][:-1], done, strict=True)]
 
 
+def one_lane(connection: psycopg.Connection[tuple[Any, ...]], dsn: str) -> None:
+    """Expand, and give the backfill one lane of the whole table, as each of the 16 lanes
+    of a large table is longer than a batch: the lane's end does not cut the batches."""
+    runner.migrate(dsn, to="expand")
+    connection.execute(
+        "CREATE TABLE campaigns_phasekit_lanes AS SELECT 0 AS lane, backfill_next_id AS "
+        "next_id, backfill_end_id AS end_id, CAST(0 AS bigint) AS rows_mapped "
+        "FROM campaigns_phasekit_state"
+    )
+
+
 def test_timed_batches_shrink_when_a_batch_is_slow_and_stay_within_batch_size(
     connection: psycopg.Connection[tuple[Any, ...]], dsn: str
 ) -> None:
     initial = create_table(connection)
+    one_lane(connection, dsn)
     # Every row updated costs at least half a millisecond: 1,000 rows take 0.5 s at least,
     # ten times the 50 ms asked for, whatever the machine, and 100 rows 50 ms at least.
     connection.execute(
@@ -619,6 +742,7 @@ def test_timed_batches_grow_when_quick_but_never_past_batch_size(
     connection: psycopg.Connection[tuple[Any, ...]], dsn: str
 ) -> None:
     create_table(connection)
+    one_lane(connection, dsn)
     events: list[object] = []
     # A minute per batch: every batch is quick, so each may double, up to batch_size.
     runner.migrate(dsn, batch_size=1_500, batch_time_ms=60_000, to="backfill", report=events.append)

@@ -64,8 +64,9 @@ class Database:
         backup = self.table.split(".")[-1] + "_phasekit_backup"
         prefix = self.table.rsplit(".", 1)[0] + "." if "." in self.table else ""
         self.execute(f'DROP TABLE IF EXISTS {prefix}"{backup}"')
-        state = self.table.split(".")[-1] + "_phasekit_state"
-        self.execute(f'DROP TABLE IF EXISTS {prefix}"{state}"')
+        for suffix in ("_phasekit_state", "_phasekit_lanes"):
+            state = self.table.split(".")[-1] + suffix
+            self.execute(f'DROP TABLE IF EXISTS {prefix}"{state}"')
         self.execute(f"DROP TABLE IF EXISTS {self.quoted}")
         real = "DOUBLE PRECISION" if self.dialect == "postgresql" else "REAL"
         self.execute(
@@ -428,6 +429,7 @@ def test_the_lower_case_name_is_the_table_postgres_made_of_a_mixed_case_one(
     database = Database("postgresql", postgres_connection)
     database.execute("DROP TABLE IF EXISTS campaigns_phasekit_backup")
     database.execute("DROP TABLE IF EXISTS campaigns_phasekit_state")
+    database.execute("DROP TABLE IF EXISTS campaigns_phasekit_lanes")
     database.execute("DROP TABLE IF EXISTS campaigns")
     database.execute(
         "CREATE TABLE Campaigns (id INTEGER PRIMARY KEY, name TEXT NOT NULL, "
@@ -632,18 +634,25 @@ def test_without_bail_a_refused_sqlite_contract_drops_the_columns_and_the_backup
 
 def run_printed_postgres(connection: Any, text: str, *, stop_at_error: bool) -> list[str]:
     """Run ``text`` as psql does, one statement a line, stopping at the first error with
-    ON_ERROR_STOP or going on without it; return the errors."""
+    ON_ERROR_STOP or going on without it; return the errors.
+
+    A step's ``-- repeat:`` rule is followed as an operator would: its last statement runs
+    again until it reports 0 rows.
+    """
     errors = []
-    for line in text.splitlines():
-        if not line or line.startswith("--"):
-            continue
-        try:
-            connection.execute(line)
-        except psycopg.Error as error:
-            errors.append(str(error).splitlines()[0])
-            if stop_at_error:
-                connection.execute("ROLLBACK")
-                break
+    for block in text.split("\n\n"):
+        lines = [line for line in block.splitlines() if line and not line.startswith("--")]
+        repeated = "-- repeat: run the last statement" in block
+        for number, line in enumerate(lines):
+            again = repeated and number == len(lines) - 1
+            try:
+                while connection.execute(line).rowcount and again:
+                    pass
+            except psycopg.Error as error:
+                errors.append(str(error).splitlines()[0])
+                if stop_at_error:
+                    connection.execute("ROLLBACK")
+                    return errors
     return errors
 
 

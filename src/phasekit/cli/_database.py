@@ -82,6 +82,7 @@ def _run_on_database(arguments: argparse.Namespace, prog: str) -> int:
                 arguments.dsn,
                 to=arguments.to,
                 index_columns=columns,
+                walkers=arguments.walkers,
                 report=printer,
                 **options,
             )

@@ -16,6 +16,7 @@ _OPTIONS = {
     "table": "--table",
     "batch_size": "--batch-size",
     "batch_time_ms": "--batch-time-ms",
+    "walkers": "--walkers",
     "dialect": "--dialect",
     "index_columns": "--index-columns",
     "lock_timeout_ms": "--lock-timeout-ms",
@@ -239,6 +240,14 @@ def _add_runner_commands(commands: argparse._SubParsersAction[_Parser]) -> None:
         default="index",
         help="the last step to run (default: index, everything but contract; contract "
         "drops the legacy columns, once the old application version is gone)",
+    )
+    migrate.add_argument(
+        "--walkers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="PostgreSQL: sessions that run backfill batches at once, each in its own lane of "
+        "ids, up to 16; each keeps a server core busy (default: 1)",
     )
     migrate.add_argument(
         "--index-columns",

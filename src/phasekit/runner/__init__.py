@@ -64,9 +64,11 @@ from phasekit.sql._migrate import (
     DEFAULT_LOCK_TIMEOUT_MS,
     DEFAULT_STATEMENT_TIMEOUT_MS,
 )
+from phasekit.sql._postgresql._backfill import BACKFILL_LANES
 from phasekit.sql._script import script_target
 
 __all__ = [
+    "BACKFILL_LANES",
     "MIGRATE_STEPS",
     "DatabaseError",
     "MigrationStatus",
@@ -121,6 +123,7 @@ def migrate(
     to: str = "index",
     report: Report = _ignore,
     batch_time_ms: int | None = None,
+    walkers: int = 1,
 ) -> None:
     """Run the migration on the database at ``dsn`` up to the step ``to``, resuming.
 
@@ -135,10 +138,16 @@ def migrate(
     locks until it commits, so an application write to one of them waits up to a batch's
     time. Without it every batch has ``batch_size`` rows.
 
+    With ``walkers`` above 1 (PostgreSQL), that many sessions walk the backfill at once,
+    each its own lane of ids, so that the backfill uses that many of the server's cores
+    (and keeps them busy): up to :data:`BACKFILL_LANES`. The other steps
+    run in one session.
+
     On SQLite ``to`` may name ``validate`` or ``index``, which SQLite does not have: the
     run then stops after verify. ``lock_timeout_ms`` and ``statement_timeout_ms`` do not
-    apply there, and ``index_columns`` and ``batch_time_ms`` are refused: SQLite builds no
-    phase index, and its batches are of ``batch_size`` rows.
+    apply there, and ``index_columns``, ``batch_time_ms`` and ``walkers`` above 1 are
+    refused: SQLite builds no phase index, its batches are of ``batch_size`` rows, and it
+    has one writer at a time.
     """
     path = _sqlite_path(dsn)
     if path is not None and index_columns:
@@ -149,6 +158,7 @@ def migrate(
             value=index_columns,
         )
     _check_batch_time(batch_time_ms, path)
+    _check_walkers(walkers, path)
 
     def script_for(size: int) -> MigrationScript:
         return migration_sql(
@@ -161,7 +171,9 @@ def migrate(
             index_columns=index_columns,
         )
 
-    settings = _RunSettings(script_for, mapping, batch_size, pause_ms, report, batch_time_ms)
+    settings = _RunSettings(
+        script_for, mapping, batch_size, pause_ms, report, batch_time_ms, walkers
+    )
     with _open_run(dsn, settings) as run:
         run.migrate(MIGRATE_STEPS[: MIGRATE_STEPS.index(to) + 1])
 
@@ -182,6 +194,28 @@ def _check_batch_time(batch_time_ms: int | None, sqlite_path: str | None) -> Non
             f"(a smaller one shortens them); got {batch_time_ms!r}",
             field="batch_time_ms",
             value=batch_time_ms,
+        )
+
+
+def _check_walkers(walkers: int, sqlite_path: str | None) -> None:
+    """Refuse ``walkers`` outside 1 to the number of lanes, or above 1 on SQLite."""
+    if (
+        isinstance(walkers, bool)
+        or not isinstance(walkers, int)
+        or not (1 <= walkers <= BACKFILL_LANES)
+    ):
+        raise InvalidValue(
+            f"walkers must be an int from 1 to {BACKFILL_LANES} (the backfill's lanes); "
+            f"got {walkers!r}",
+            field="walkers",
+            value=walkers,
+        )
+    if sqlite_path is not None and walkers > 1:
+        raise InvalidValue(
+            f"walkers above 1 is only for PostgreSQL: SQLite has one writer at a time; got "
+            f"{walkers!r}",
+            field="walkers",
+            value=walkers,
         )
 
 
@@ -234,7 +268,7 @@ def migration_status(dsn: str, *, table: str = "campaigns") -> MigrationStatus:
         names = script_target("postgresql", table).names
         connection = _connect_postgres(dsn)
         with connection:
-            state = _postgres_state(connection, names.state)
+            state = _postgres_state(connection, names)
     if state is None:
         return MigrationStatus(table, "none", None, None, 0)
     recorded, next_id, end_id, rows = state

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import queue
 import random
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Final
 
 from phasekit.runner._run import (
@@ -20,6 +22,7 @@ from phasekit.runner._run import (
     next_batch_size,
 )
 from phasekit.sql import MigrationStep
+from phasekit.sql._script import TableNames
 
 if TYPE_CHECKING:
     # Only for the annotations: psycopg is imported when a PostgreSQL DSN is given, so
@@ -43,14 +46,31 @@ def _connect_postgres(dsn: str) -> psycopg.Connection[tuple[object, ...]]:
 
 
 def _postgres_state(
-    connection: psycopg.Connection[tuple[object, ...]], state: str
+    connection: psycopg.Connection[tuple[object, ...]], names: TableNames
 ) -> tuple[object, ...] | None:
-    exists = connection.execute("SELECT to_regclass(%s) IS NOT NULL", (state,)).fetchone()
+    """Return the step, the backfill's next id, last id and rows mapped; None before expand.
+
+    While the backfill walks its lanes, the next id is the smallest of their checkpoints
+    and the rows are the state table's (mapped before the lanes) plus the lanes'.
+    """
+    exists = connection.execute(
+        "SELECT to_regclass(%s) IS NOT NULL, to_regclass(%s) IS NOT NULL",
+        (names.state, names.lanes),
+    ).fetchone()
     if not exists or not exists[0]:
         return None
-    return connection.execute(
-        f"SELECT step, backfill_next_id, backfill_end_id, backfill_rows FROM {state}"
+    state = connection.execute(
+        f"SELECT step, backfill_next_id, backfill_end_id, backfill_rows FROM {names.state}"
     ).fetchone()
+    if state is None or state[1] is None or not exists[1]:
+        return state
+    step, _, end_id, rows = state
+    lanes = connection.execute(
+        f"SELECT min(next_id), COALESCE(sum(rows_mapped), 0) FROM {names.lanes}"
+    ).fetchone()
+    if lanes is None or lanes[0] is None:
+        return state
+    return (step, lanes[0], end_id, int(str(rows)) + int(str(lanes[1])))
 
 
 class _PostgresRun(_Run):
@@ -58,6 +78,7 @@ class _PostgresRun(_Run):
 
     def __init__(self, dsn: str, settings: _RunSettings) -> None:
         super().__init__(settings)
+        self.dsn = dsn
         self.connection = _connect_postgres(dsn)
 
     def __enter__(self) -> _PostgresRun:
@@ -89,8 +110,17 @@ class _PostgresRun(_Run):
         return cursor.fetchall() if cursor.description else []
 
     def _recorded(self) -> str | None:
-        state = _postgres_state(self.connection, self.names.state)
+        state = _postgres_state(self.connection, self.names)
         return None if state is None else str(state[0])
+
+    def _remaining(self, walk: str) -> int:
+        if walk != "backfill":
+            return super()._remaining(walk)
+        rows = self._query(
+            f"SELECT COUNT(*) FROM {self.names.lanes} AS l JOIN {self.names.table} AS c "
+            "ON c.id >= l.next_id AND c.id <= l.end_id"
+        )
+        return int(str(rows[0][0]))
 
     def _contracted(self) -> bool:
         rows = self._query(
@@ -192,24 +222,102 @@ class _PostgresRun(_Run):
         return results
 
     def _repeat(self, step: MigrationStep) -> None:
+        """Run a keyset walk to its end: the backfill in ``walkers`` sessions at once."""
         *settings, statement = step.statements
         for setting in settings:
             self._query(setting)
         walk = step.name
         progress = (0, self._remaining(walk), time.monotonic())
+
+        def report_batch(rows: int, size: int) -> None:
+            nonlocal progress
+            done = self._report_batch(walk, progress, rows, size)
+            progress = (done, *progress[1:])
+
+        if walk == "backfill" and self.walkers > 1:
+            self._walk_in_parallel(walk, step.statements, report_batch)
+        # Alone, or after the walkers: whatever is left, and the step's record (which the
+        # walker whose batch committed last has made, so this finds nothing to do).
+        self._walk(self.connection, walk, statement, report_batch, threading.Event())
+
+    def _walk_in_parallel(
+        self, walk: str, statements: Sequence[str], report_batch: Callable[[int, int], None]
+    ) -> None:
+        """Walk the lanes in ``walkers`` sessions, each in a thread of its own.
+
+        Only this thread reports; a walker's error stops the others after their batch in
+        flight (committed with its checkpoint, like the ones before), then is raised here,
+        and so is a Ctrl-C.
+        """
+        *settings, statement = statements
+        events: queue.SimpleQueue[tuple[int, int] | BaseException | None] = queue.SimpleQueue()
+        stop = threading.Event()
+
+        def walker() -> None:
+            try:
+                with _connect_postgres(self.dsn) as connection:
+                    for setting in settings:
+                        connection.execute(setting)
+                    self._walk(
+                        connection,
+                        walk,
+                        statement,
+                        lambda rows, size: events.put((rows, size)),
+                        stop,
+                    )
+            except BaseException as error:  # raised again in the main thread
+                events.put(error)
+            finally:
+                events.put(None)
+
+        threads = [
+            threading.Thread(target=walker, name=f"phasekit {walk} walker {number}", daemon=True)
+            for number in range(1, self.walkers + 1)
+        ]
+        for thread in threads:
+            thread.start()
+        failure: BaseException | None = None
+        try:
+            running = len(threads)
+            while running:
+                event = events.get()
+                if event is None:
+                    running -= 1
+                elif isinstance(event, BaseException):
+                    failure = failure or event
+                    stop.set()
+                else:
+                    report_batch(*event)
+        finally:
+            stop.set()
+            for thread in threads:
+                thread.join()
+        if failure is not None:
+            raise failure
+
+    def _walk(
+        self,
+        connection: psycopg.Connection[tuple[object, ...]],
+        walk: str,
+        statement: str,
+        on_batch: Callable[[int, int], object],
+        stop: threading.Event,
+    ) -> None:
+        """Run ``statement`` on ``connection`` until it reports 0 rows or ``stop`` is set."""
         size = self.batch_size
         if self.batch_time is not None:
             # The first batch is small: how long a batch takes is not known yet.
             size = min(size, FIRST_TIMED_BATCH)
             statement = self._walk_statement(walk, size)
-        while True:
+        while not stop.is_set():
             started = time.monotonic()
-            cursor = self.connection.execute(statement)
+            cursor = connection.execute(statement)
             seconds = time.monotonic() - started
             if cursor.rowcount == 0:
                 break
-            done = self._report_batch(walk, progress, cursor.rowcount, size)
-            progress = (done, *progress[1:])
+            on_batch(cursor.rowcount, size)
+            if self.pause:
+                time.sleep(self.pause)
             if self.batch_time is not None:
                 resized = next_batch_size(
                     size, seconds, target=self.batch_time, largest=self.batch_size

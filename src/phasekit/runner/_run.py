@@ -111,8 +111,8 @@ Rows = list[tuple[object, ...]]
 @attrs.frozen
 class _RunSettings:
     """What a run is given: how to generate its script for a batch size, its mapping and
-    batch size, the pause, the report, and the time a batch should take (None: every batch
-    has ``batch_size`` rows)."""
+    batch size, the pause, the report, the time a batch should take (None: every batch
+    has ``batch_size`` rows) and how many sessions walk the backfill's lanes at once."""
 
     script_for: Callable[[int], MigrationScript]
     mapping: LegacyMapping
@@ -120,6 +120,7 @@ class _RunSettings:
     pause_ms: int
     report: Report
     batch_time_ms: int | None
+    walkers: int = 1
 
 
 class _Run(abc.ABC):
@@ -138,6 +139,7 @@ class _Run(abc.ABC):
         self.pause = settings.pause_ms / 1000
         self.report = settings.report
         self.batch_time = None if settings.batch_time_ms is None else settings.batch_time_ms / 1000
+        self.walkers = settings.walkers
 
     @abc.abstractmethod
     def _query(self, sql: str, parameters: Sequence[object] = ()) -> Rows:
@@ -213,8 +215,6 @@ class _Run(abc.ABC):
         done, total, started = progress
         done = min(total, done + self._batch_rows(walk, rows, size or self.batch_size))
         self.report(Progress(walk, done, total, time.monotonic() - started))
-        if self.pause:
-            time.sleep(self.pause)
         return done
 
 

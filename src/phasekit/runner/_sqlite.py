@@ -130,6 +130,8 @@ class _SqliteRun(_Run):
             nonlocal progress
             done = self._report_batch(walk, progress, changed)
             progress = (done, *progress[1:])
+            if self.pause:
+                time.sleep(self.pause)
 
         return run_sqlite_step(self.connection, step, on_batch=report_batch)
 

@@ -237,6 +237,7 @@ class TableNames:
         self.state_name = _suffixed(name, "_phasekit_state")
         self.bare_state = _quote(self.state_name)
         self.state = prefix + self.bare_state
+        self.lanes = prefix + _quote(_suffixed(name, "_phasekit_lanes"))
         self.sync_function = prefix + _quote(_suffixed(name, "_phasekit_sync"))
         self.backup_function = prefix + _quote(_suffixed(name, "_phasekit_keep_backup"))
         # CREATE INDEX names an index without its schema (it goes in the table's).

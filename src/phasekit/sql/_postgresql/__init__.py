@@ -20,9 +20,11 @@ The steps, each safe to run again after a crash at any moment:
     CHECKs ``NOT VALID``, the sync trigger, and the state table holding the step and the
     backfill checkpoint.
 ``backfill``
+    two statements to run once, which cut the ids that existed at expand into lanes, then
     one statement to repeat until it reports 0 rows: a keyset batch (``id >= next``,
-    never rescanning done rows) and its checkpoint, in one transaction. It covers the rows
-    that existed at expand; the trigger maps every later write, so it ends under any load.
+    never rescanning done rows) of the first lane no other session holds, and that lane's
+    checkpoint, in one transaction; several sessions repeating it walk several lanes at
+    once. The trigger maps every later write, so it ends under any load.
 ``verify``
     counts rows whose phase columns are NULL or disagree with the mapping of the row's
     live legacy values: 0 means safe, and the trigger keeps it 0 under live writes.

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from phasekit.sql._expressions import (
     live_verify_query,
-    mapped,
     phase_checks,
     preflight,
 )
+from phasekit.sql._postgresql._backfill import backfill
 from phasekit.sql._postgresql._common import (
     BACKUP_COLUMNS,
     Online,
@@ -56,45 +56,6 @@ def expand(online: Online) -> MigrationStep:
         ),
         "metadata only: the phase columns, their CHECKs NOT VALID, the sync trigger that keeps "
         "both column sets in agreement, and the state table with the backfill checkpoint",
-    )
-
-
-def backfill(online: Online) -> MigrationStep:
-    """One keyset batch and its checkpoint in one statement, repeated until it reports 0.
-
-    The batch is the ids from the checkpoint to the ``batch_size``-th one after it, found
-    by the primary key (an index scan that stops there), and cut at the walk's last id:
-    an id range, which the update reads in one index range scan. Both of its bounds are
-    the batch's own, so whatever plan the planner picks, blind to their values, reads no
-    row past the batch. The next id after the batch is the checkpoint.
-    """
-    names, mapping, size = online.target.names, online.mapping, online.batch_size
-    t, state = names.table, names.state
-    phase, status, progress = mapped("c", mapping)
-    more = "b.next_id <= b.end_id"
-    statement = (
-        "WITH bounds AS (SELECT s.backfill_next_id AS first_id, s.backfill_end_id AS end_id, "
-        f"edge.last_id, edge.next_id FROM {state} AS s CROSS JOIN LATERAL "
-        "(SELECT min(id) AS last_id, CASE WHEN COUNT(*) = 2 THEN max(id) END AS next_id "
-        f"FROM (SELECT id FROM {t} WHERE id >= s.backfill_next_id ORDER BY id "
-        f"OFFSET {size - 1} LIMIT 2) AS edge_rows) AS edge "
-        "WHERE s.backfill_next_id IS NOT NULL), "
-        f"checkpoint AS (UPDATE {state} SET "
-        f"backfill_next_id = CASE WHEN {more} THEN b.next_id END, "
-        f"backfill_rows = backfill_rows + CASE WHEN {more} THEN {size} "
-        f"ELSE (SELECT COUNT(*) FROM {t} WHERE id >= b.first_id AND id <= b.end_id) END, "
-        f"step = CASE WHEN {more} THEN step ELSE 'backfill' END FROM bounds AS b) "
-        f"UPDATE {t} AS c SET current_phase = {phase}, phase_status = {status}, "
-        f"progress = {progress} "
-        "FROM bounds AS b WHERE c.id >= b.first_id AND c.id <= LEAST(b.end_id, b.last_id)"
-    )
-    return MigrationStep(
-        "backfill",
-        (*timeouts(online), statement),
-        f"map the rows that existed at expand, {size:,} a batch in id order; each batch "
-        "writes its checkpoint in its own transaction, so a crash redoes at most one batch",
-        in_transaction=False,
-        repeat=True,
     )
 
 

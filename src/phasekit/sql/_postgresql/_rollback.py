@@ -130,7 +130,7 @@ def drop_phase_indexes(online: Online) -> MigrationStep:
 
 
 def drop_phase_columns(online: Online) -> MigrationStep:
-    """Drop the triggers, the phase columns, the backup and the state table."""
+    """Drop the triggers, the phase columns, the backup, the lanes and the state table."""
     names = online.target.names
     t = names.table
     return MigrationStep(
@@ -148,10 +148,11 @@ def drop_phase_columns(online: Online) -> MigrationStep:
             f"DROP FUNCTION IF EXISTS {names.sync_function}()",
             f"DROP FUNCTION IF EXISTS {names.backup_function}()",
             f"DROP TABLE IF EXISTS {names.backup}",
+            f"DROP TABLE IF EXISTS {names.lanes}",
             f"DROP TABLE IF EXISTS {names.state}",
         ),
-        "drop the triggers, the phase columns (their CHECKs go with them), the backup and "
-        "the state table",
+        "drop the triggers, the phase columns (their CHECKs go with them), the backup, "
+        "the backfill's lanes and the state table",
     )
 
 

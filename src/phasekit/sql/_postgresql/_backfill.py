@@ -1,0 +1,120 @@
+"""The PostgreSQL backfill: keyset batches in lanes, which several sessions walk at once.
+
+The ids that existed at expand (from the state table's ``backfill_next_id`` to its
+``backfill_end_id``) are cut into :data:`BACKFILL_LANES` disjoint id ranges, the lanes,
+each with its own checkpoint in the lanes table. A batch takes the first lane no other
+session holds (``FOR UPDATE SKIP LOCKED``), maps the next ``batch_size`` rows of it and
+moves that lane's checkpoint, in one statement and so in one transaction. One session
+walks the lanes one after another; several sessions walk several lanes at once, each on
+its own server process, which is how a backfill uses more than one core. A crash at any
+moment loses at most the batch in flight of each session: its lane's checkpoint did not
+move either.
+
+The lanes are cut where a sample of the ids (``TABLESAMPLE SYSTEM``, about
+:data:`SAMPLE_ROWS_PER_LANE` ids a lane, all of them on a small or never analyzed table)
+puts the quantiles: no scan of the whole table, and any type of ``id`` that sorts. A lane
+a sample made longer than the others takes longer, which more lanes than sessions
+evens out: a session that finishes its lane takes the next free one.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from phasekit.sql._expressions import mapped
+from phasekit.sql._postgresql._common import Online, timeouts
+from phasekit.sql._script import MigrationStep, literal
+
+#: How many id ranges the backfill is cut into: the most sessions that can walk it at once.
+BACKFILL_LANES: Final = 16
+
+#: About how many ids a lane's bounds are taken from, in the sample of the table.
+SAMPLE_ROWS_PER_LANE: Final = 1_000
+
+
+def lanes_table(online: Online) -> tuple[str, str]:
+    """Return the statements creating the lanes table, typed like ``id``, and its lanes.
+
+    Both do nothing when the lanes are there: the first session to run them cuts the
+    lanes, and a session resuming a backfill keeps them and their checkpoints. They start
+    at the state table's checkpoint, so a backfill that an earlier phasekit began in one
+    walk goes on from where it stopped.
+    """
+    names = online.target.names
+    t, state, lanes = names.table, names.state, names.lanes
+    quantiles = ", ".join(f"{lane}.0 / {BACKFILL_LANES}" for lane in range(1, BACKFILL_LANES))
+    percent = (
+        f"(SELECT LEAST(100, 100.0 * {SAMPLE_ROWS_PER_LANE * BACKFILL_LANES} / "
+        f"GREATEST(reltuples, 1)) FROM pg_class WHERE oid = CAST({literal(t)} AS regclass))"
+    )
+    starts = (
+        "SELECT DISTINCT unnest(s.backfill_next_id || sample.cuts) AS first_id, "
+        f"s.backfill_end_id AS end_id FROM {state} AS s CROSS JOIN LATERAL "
+        f"(SELECT percentile_disc(ARRAY[{quantiles}]) WITHIN GROUP (ORDER BY id) AS cuts "
+        f"FROM {t} TABLESAMPLE SYSTEM ({percent}) REPEATABLE (0) "
+        "WHERE id > s.backfill_next_id AND id <= s.backfill_end_id) AS sample "
+        f"WHERE s.backfill_next_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {lanes})"
+    )
+    return (
+        f"CREATE TABLE IF NOT EXISTS {lanes} AS SELECT CAST(0 AS integer) AS lane, "
+        f"id AS next_id, id AS end_id, CAST(0 AS bigint) AS rows_mapped FROM {t} WITH NO DATA",
+        # A lane ends at the last id before the next lane's first: the ids between are
+        # the lane's, sampled or not, so the lanes cover the walk with no gap.
+        f"INSERT INTO {lanes} (lane, next_id, end_id, rows_mapped) "
+        f"SELECT lane, first_id, COALESCE((SELECT max(id) FROM {t} WHERE id < following), "
+        "end_id), 0 FROM (SELECT row_number() OVER starts_in_order - 1 AS lane, first_id, "
+        "lead(first_id) OVER starts_in_order AS following, end_id "
+        f"FROM ({starts}) AS starts WINDOW starts_in_order AS (ORDER BY first_id)) AS bounds",
+    )
+
+
+def backfill(online: Online) -> MigrationStep:
+    """One keyset batch of a free lane and its checkpoint in one statement, repeated
+    until it reports 0.
+
+    The batch is the ids from the lane's checkpoint to the ``batch_size``-th one after it,
+    found by the primary key (an index scan that stops there), and cut at the lane's last
+    id: an id range, which the update reads in one index range scan. Both of its bounds
+    are the batch's own, so whatever plan the planner picks, blind to their values, reads
+    no row past the batch. The next id after the batch is the lane's checkpoint.
+
+    A run that finds no free lane maps nothing and reports 0; the one that finds every
+    lane done records the step, and the rows mapped, in the state table. The session
+    whose batch commits last always makes that run (a run sees every batch committed
+    before it starts), so a backfill never ends without its record.
+    """
+    names, mapping, size = online.target.names, online.mapping, online.batch_size
+    t, state, lanes = names.table, names.state, names.lanes
+    phase, status, progress = mapped("c", mapping)
+    more = "b.next_id <= b.end_id"
+    statement = (
+        "WITH lane AS (SELECT l.lane, l.next_id AS first_id, l.end_id, edge.last_id, "
+        f"edge.next_id FROM (SELECT lane, next_id, end_id FROM {lanes} "
+        "WHERE next_id IS NOT NULL ORDER BY lane LIMIT 1 FOR UPDATE SKIP LOCKED) AS l "
+        "CROSS JOIN LATERAL "
+        "(SELECT min(id) AS last_id, CASE WHEN COUNT(*) = 2 THEN max(id) END AS next_id "
+        f"FROM (SELECT id FROM {t} WHERE id >= l.next_id ORDER BY id "
+        f"OFFSET {size - 1} LIMIT 2) AS edge_rows) AS edge), "
+        f"checkpoint AS (UPDATE {lanes} AS l SET "
+        f"next_id = CASE WHEN {more} THEN b.next_id END, "
+        f"rows_mapped = l.rows_mapped + CASE WHEN {more} THEN {size} "
+        f"ELSE (SELECT COUNT(*) FROM {t} WHERE id >= b.first_id AND id <= b.end_id) END "
+        "FROM lane AS b WHERE l.lane = b.lane), "
+        f"done AS (UPDATE {state} SET step = 'backfill', backfill_next_id = NULL, "
+        f"backfill_rows = backfill_rows + (SELECT COALESCE(sum(rows_mapped), 0) FROM {lanes}) "
+        "WHERE step = 'expand' AND NOT EXISTS (SELECT 1 FROM lane) "
+        f"AND NOT EXISTS (SELECT 1 FROM {lanes} WHERE next_id IS NOT NULL)) "
+        f"UPDATE {t} AS c SET current_phase = {phase}, phase_status = {status}, "
+        f"progress = {progress} "
+        "FROM lane AS b WHERE c.id >= b.first_id AND c.id <= LEAST(b.end_id, b.last_id)"
+    )
+    return MigrationStep(
+        "backfill",
+        (*timeouts(online), *lanes_table(online), statement),
+        f"map the rows that existed at expand, {size:,} a batch in id order, in "
+        f"{BACKFILL_LANES} lanes that several sessions can walk at once; each batch writes "
+        "its lane's checkpoint in its own transaction, so a crash redoes at most one batch "
+        "a session",
+        in_transaction=False,
+        repeat=True,
+    )
