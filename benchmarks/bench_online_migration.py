@@ -13,7 +13,8 @@ Issue 11, section 5. On a table of ``--rows`` legacy rows (default 10,000,000):
    ``contract_drop_indexes`` is done (just before contract drops the legacy columns); and
    a sampler polling ``pg_locks`` every ~10 ms for the table's ACCESS EXCLUSIVE lock
    (granted: held; not granted: waited for).
-3. Run ``phasekit.runner.migrate(..., index_columns=("created_at",), to="contract")`` and
+3. Run ``phasekit.runner.migrate(..., index_columns=("created_at",), to="contract",
+   walkers=2)`` (``--walkers``: the backfill in that many sessions at once) and
    report per step: time, rows/s, the writes of that step with their latency p50/p99/max
    and errors, lock-timeout retries, and the longest ACCESS EXCLUSIVE hold and wait.
 4. After contract: writes lost (every committed write's last value, mapped with
@@ -575,6 +576,7 @@ def run_once(dsn: str, args: argparse.Namespace, rows: int) -> Run:
             index_columns=("created_at",),
             to="contract",
             report=report,
+            walkers=args.walkers,
         )
     finally:
         if any(writer.is_alive() for writer in writers):
@@ -725,7 +727,8 @@ def report_run(out: Report, run: Run, args: argparse.Namespace) -> None:
         f"committed, {run.inserts:,} of them inserts). Batch size {args.batch_size:,}"
         + ("" if args.batch_time_ms is None else f" at most, timed to {args.batch_time_ms} ms")
         + ", "
-        f"lock_timeout {args.lock_timeout_ms} ms, pause {args.pause_ms} ms. pg_locks "
+        f"lock_timeout {args.lock_timeout_ms} ms, pause {args.pause_ms} ms, backfill "
+        f"walkers {args.walkers}. pg_locks "
         f"sampled every {ms(run.poll_interval)} ms (median): a lock time is the span from "
         "the sample before it was seen to the sample after, an upper bound; `-` is never "
         "seen (shorter than a sample)."
@@ -906,6 +909,13 @@ def main() -> None:
         help="size each batch to take about this long (the runner's batch_time_ms)",
     )
     parser.add_argument("--pause-ms", type=int, default=0)
+    parser.add_argument(
+        "--walkers",
+        type=int,
+        default=2,
+        help="sessions walking the backfill's lanes at once (the runner's walkers; default: "
+        "2, one a core of this machine)",
+    )
     parser.add_argument("--lock-timeout-ms", type=int, default=200)
     parser.add_argument("--query-runs", type=int, default=20)
     parser.add_argument("--markdown", type=Path, help="write the report as Markdown here")
