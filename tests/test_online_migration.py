@@ -503,6 +503,23 @@ def test_the_lanes_cut_the_walk_from_its_checkpoint_with_no_gap_and_no_overlap(
     runner.rollback(dsn)
 
 
+def test_lanes_a_finished_migration_left_do_not_pass_for_a_new_ones(
+    dsn: str, connection: psycopg.Connection[tuple[Any, ...]]
+) -> None:
+    initial = create_table(connection)
+    # What a finished migration of a table of this name leaves when the table and the
+    # state table are dropped (a test database rebuilt): its lanes, all done.
+    connection.execute(
+        "CREATE TABLE campaigns_phasekit_lanes (lane integer, next_id bigint, end_id bigint, "
+        "rows_mapped bigint)"
+    )
+    connection.execute(f"INSERT INTO campaigns_phasekit_lanes VALUES (0, NULL, {ROWS}, {ROWS})")
+    runner.migrate(dsn, to="backfill", walkers=2)
+    check_phases(connection, initial)
+    assert runner.migration_status(dsn).backfill_rows == ROWS
+    runner.rollback(dsn)
+
+
 def test_a_walker_stopped_by_a_locked_row_stops_the_others_and_the_step_is_retried(
     dsn: str, connection: psycopg.Connection[tuple[Any, ...]]
 ) -> None:
@@ -532,12 +549,13 @@ def test_a_walker_stopped_by_a_locked_row_stops_the_others_and_the_step_is_retri
     runner.rollback(dsn)
 
 
+@pytest.mark.parametrize("walkers", ["1", "2"])
 def test_ctrl_c_stops_in_one_line_and_the_same_command_goes_on(
-    dsn: str, connection: psycopg.Connection[tuple[Any, ...]]
+    dsn: str, connection: psycopg.Connection[tuple[Any, ...]], walkers: str
 ) -> None:
     create_table(connection)
-    arguments = ["migrate", "--dsn", dsn, "--batch-size", "20", "--pause-ms", "20"]
-    process = run_cli(*arguments)
+    arguments = ["migrate", "--dsn", dsn, "--walkers", walkers, "--batch-size", "20"]
+    process = run_cli(*arguments, "--pause-ms", "20")
     deadline = time.monotonic() + 120
     while runner.migration_status(dsn).backfill_rows < 200 and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -551,7 +569,7 @@ def test_ctrl_c_stops_in_one_line_and_the_same_command_goes_on(
     assert "Traceback" not in err
     stopped = runner.migration_status(dsn)
     assert 200 <= stopped.backfill_rows < ROWS
-    again = run_cli(*arguments[:-2])
+    again = run_cli(*arguments)
     out, err = again.communicate(timeout=600)
     assert again.returncode == 0, err
     assert "expand: done before, skipped" in out
@@ -705,8 +723,7 @@ def one_lane(connection: psycopg.Connection[tuple[Any, ...]], dsn: str) -> None:
     of a large table is longer than a batch: the lane's end does not cut the batches."""
     runner.migrate(dsn, to="expand")
     connection.execute(
-        "CREATE TABLE campaigns_phasekit_lanes AS SELECT 0 AS lane, backfill_next_id AS "
-        "next_id, backfill_end_id AS end_id, CAST(0 AS bigint) AS rows_mapped "
+        "INSERT INTO campaigns_phasekit_lanes SELECT 0, backfill_next_id, backfill_end_id, 0 "
         "FROM campaigns_phasekit_state"
     )
 

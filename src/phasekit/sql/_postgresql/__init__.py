@@ -17,10 +17,10 @@ The steps, each safe to run again after a crash at any moment:
     distinct-value counts of the legacy columns, for the report.
 ``expand``
     metadata only, in one transaction: the phase columns without inline CHECK, their
-    CHECKs ``NOT VALID``, the sync trigger, and the state table holding the step and the
-    backfill checkpoint.
+    CHECKs ``NOT VALID``, the sync trigger, the state table holding the step and the
+    backfill checkpoint, and the backfill's lanes table, emptied for a new migration.
 ``backfill``
-    two statements to run once, which cut the ids that existed at expand into lanes, then
+    a statement to run once, which cuts the ids that existed at expand into lanes, then
     one statement to repeat until it reports 0 rows: a keyset batch (``id >= next``,
     never rescanning done rows) of the first lane no other session holds, and that lane's
     checkpoint, in one transaction; several sessions repeating it walk several lanes at

@@ -32,13 +32,16 @@ BACKFILL_LANES: Final = 16
 SAMPLE_ROWS_PER_LANE: Final = 1_000
 
 
-def lanes_table(online: Online) -> tuple[str, str]:
-    """Return the statements creating the lanes table, typed like ``id``, and its lanes.
+def cut_lanes(online: Online) -> str:
+    """Return the statement cutting the walk into lanes in the lanes table (which expand
+    creates), typed like ``id``.
 
-    Both do nothing when the lanes are there: the first session to run them cuts the
-    lanes, and a session resuming a backfill keeps them and their checkpoints. They start
-    at the state table's checkpoint, so a backfill that an earlier phasekit began in one
-    walk goes on from where it stopped.
+    It does nothing when the lanes are there: the first session to run it cuts them, and
+    a session resuming a backfill keeps them and their checkpoints. They start at the
+    state table's checkpoint, so a backfill that an earlier phasekit began in one walk
+    goes on from where it stopped. A lane ends at the last id before the next lane's
+    first: the ids between are the lane's, sampled or not, so the lanes cover the walk
+    with no gap.
     """
     names = online.target.names
     t, state, lanes = names.table, names.state, names.lanes
@@ -56,15 +59,11 @@ def lanes_table(online: Online) -> tuple[str, str]:
         f"WHERE s.backfill_next_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {lanes})"
     )
     return (
-        f"CREATE TABLE IF NOT EXISTS {lanes} AS SELECT CAST(0 AS integer) AS lane, "
-        f"id AS next_id, id AS end_id, CAST(0 AS bigint) AS rows_mapped FROM {t} WITH NO DATA",
-        # A lane ends at the last id before the next lane's first: the ids between are
-        # the lane's, sampled or not, so the lanes cover the walk with no gap.
         f"INSERT INTO {lanes} (lane, next_id, end_id, rows_mapped) "
         f"SELECT lane, first_id, COALESCE((SELECT max(id) FROM {t} WHERE id < following), "
         "end_id), 0 FROM (SELECT row_number() OVER starts_in_order - 1 AS lane, first_id, "
         "lead(first_id) OVER starts_in_order AS following, end_id "
-        f"FROM ({starts}) AS starts WINDOW starts_in_order AS (ORDER BY first_id)) AS bounds",
+        f"FROM ({starts}) AS starts WINDOW starts_in_order AS (ORDER BY first_id)) AS bounds"
     )
 
 
@@ -110,7 +109,7 @@ def backfill(online: Online) -> MigrationStep:
     )
     return MigrationStep(
         "backfill",
-        (*timeouts(online), *lanes_table(online), statement),
+        (*timeouts(online), cut_lanes(online), statement),
         f"map the rows that existed at expand, {size:,} a batch in id order, in "
         f"{BACKFILL_LANES} lanes that several sessions can walk at once; each batch writes "
         "its lane's checkpoint in its own transaction, so a crash redoes at most one batch "

@@ -70,7 +70,13 @@ def constraint_name(column: str, kind: str) -> str:
 
 
 def state_table(online: Online) -> tuple[str, ...]:
-    """Create the state table if missing, typed like ``id``, with its one row."""
+    """Create the state table if missing, typed like ``id``, with its one row, and the
+    backfill's lanes table.
+
+    The lanes belong to the state row: a new one (a new migration) empties the lanes
+    table, so that lanes a migration of a table of the same name left, all done, never
+    pass for this one's.
+    """
     names = online.target.names
     t, state = names.table, names.state
     checkpoints = ", ".join(
@@ -81,10 +87,14 @@ def state_table(online: Online) -> tuple[str, ...]:
     return (
         f"CREATE TABLE IF NOT EXISTS {state} AS SELECT CAST('expand' AS text) AS step, "
         f"{checkpoints}, CAST(0 AS bigint) AS backfill_rows FROM {t} WITH NO DATA",
-        f"INSERT INTO {state} (step, backfill_next_id, backfill_end_id, backfill_rows) "
+        f"CREATE TABLE IF NOT EXISTS {names.lanes} AS SELECT CAST(0 AS integer) AS lane, "
+        f"id AS next_id, id AS end_id, CAST(0 AS bigint) AS rows_mapped FROM {t} WITH NO DATA",
+        f"WITH fresh AS (INSERT INTO {state} "
+        "(step, backfill_next_id, backfill_end_id, backfill_rows) "
         f"SELECT 'expand', (SELECT id FROM {t} ORDER BY id LIMIT 1), "
         f"(SELECT id FROM {t} ORDER BY id DESC LIMIT 1), 0 "
-        f"WHERE NOT EXISTS (SELECT 1 FROM {state})",
+        f"WHERE NOT EXISTS (SELECT 1 FROM {state}) RETURNING step) "
+        f"DELETE FROM {names.lanes} WHERE EXISTS (SELECT 1 FROM fresh)",
     )
 
 

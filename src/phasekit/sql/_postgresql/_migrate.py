@@ -31,7 +31,8 @@ from phasekit.sql._script import (
 
 
 def expand(online: Online) -> MigrationStep:
-    """Add the phase columns, their CHECKs NOT VALID, the sync trigger and the state table."""
+    """Add the phase columns, their CHECKs NOT VALID, the sync trigger, the state and
+    lanes tables."""
     t = online.target.names.table
     columns = (
         ("current_phase", "text"),
@@ -55,7 +56,8 @@ def expand(online: Online) -> MigrationStep:
             record_step(online, "expand"),
         ),
         "metadata only: the phase columns, their CHECKs NOT VALID, the sync trigger that keeps "
-        "both column sets in agreement, and the state table with the backfill checkpoint",
+        "both column sets in agreement, the state table with the backfill checkpoint, and "
+        "the backfill's lanes table",
     )
 
 
