@@ -44,8 +44,9 @@ def run_sqlite_step(connection: sqlite3.Connection, step: MigrationStep) -> list
 def run_postgres_step(connection: Any, step: MigrationStep) -> list[list[Row]]:
     """Run ``step`` on an autocommit psycopg connection, in a transaction if it wants one.
 
-    A repeated step runs its last statement until it reports 0 rows; a step that
-    generates statements runs each row its last query returns.
+    A repeated step runs its last statement until it reports 0 rows or returns none (the
+    rowcount of a query is its rows); a step that generates statements runs each row its
+    last query returns.
     """
     if _skipped(connection, step):
         return []

@@ -445,22 +445,25 @@ def lanes(connection: psycopg.Connection[tuple[Any, ...]]) -> list[tuple[int, in
     return [(int(lane), int(first), int(last)) for lane, first, last in rows]
 
 
-@pytest.mark.parametrize("ids", ["sparse", "few"])
+@pytest.mark.parametrize("ids", ["sparse", "few", "checkpoint's row deleted"])
 def test_the_lanes_cut_the_walk_from_its_checkpoint_with_no_gap_and_no_overlap(
     dsn: str, connection: psycopg.Connection[tuple[Any, ...]], ids: str
 ) -> None:
     create_table(connection)
     if ids == "sparse":
-        # Gaps of every size between the ids, and an analyzed table: a sample of it.
+        # Gaps of every size between the ids.
         connection.execute(
             "DELETE FROM campaigns WHERE id % 7 IN (2, 3) OR id BETWEEN 900 AND 1300"
         )
-        connection.execute("ANALYZE campaigns")
-    else:
+    elif ids == "few":
         connection.execute("DELETE FROM campaigns WHERE id > 5")
+    else:
+        connection.execute("DELETE FROM campaigns WHERE id BETWEEN 4 AND 9")
     runner.migrate(dsn, to="expand")
-    # A checkpoint past the first id, as a backfill an earlier phasekit began leaves it.
+    # A checkpoint past the first id, as a backfill an earlier phasekit began leaves it,
+    # with no lanes table.
     connection.execute("UPDATE campaigns_phasekit_state SET backfill_next_id = 4")
+    connection.execute("DROP TABLE campaigns_phasekit_lanes")
     script = migration_sql("postgresql", batch_size=BATCH)
     *settings, _ = script.step("backfill").statements
     for statement in settings:
@@ -471,7 +474,7 @@ def test_the_lanes_cut_the_walk_from_its_checkpoint_with_no_gap_and_no_overlap(
     ]
     assert [lane for lane, _, _ in cut] == list(range(len(cut)))
     assert 1 <= len(cut) <= runner.BACKFILL_LANES
-    assert cut[0][1] == 4
+    assert cut[0][1] == expected_ids[0]
     assert cut[-1][2] == expected_ids[-1]
     covered = [[id_ for id_ in expected_ids if first <= id_ <= last] for _, first, last in cut]
     # Each lane starts at an id it holds, and the lanes hold every id once.
@@ -479,7 +482,7 @@ def test_the_lanes_cut_the_walk_from_its_checkpoint_with_no_gap_and_no_overlap(
         ids_in and ids_in[0] == first for ids_in, (_, first, _) in zip(covered, cut, strict=True)
     )
     assert [id_ for ids_in in covered for id_ in ids_in] == expected_ids
-    if ids == "sparse":
+    if ids != "few":
         assert len(cut) == runner.BACKFILL_LANES
     # Running the setup again (a resumed run) keeps the lanes as they are.
     for statement in settings:
@@ -500,6 +503,102 @@ def test_the_lanes_cut_the_walk_from_its_checkpoint_with_no_gap_and_no_overlap(
         None,
         len(expected_ids),
     )
+    runner.rollback(dsn)
+
+
+@pytest.mark.parametrize("deleted", ["two lanes' rows", "every row"])
+def test_rows_deleted_since_the_cut_end_their_lanes_and_the_backfill_still_records(
+    dsn: str, connection: psycopg.Connection[tuple[Any, ...]], deleted: str
+) -> None:
+    create_table(connection)
+    runner.migrate(dsn, to="expand")
+    *settings, _ = migration_sql("postgresql", batch_size=BATCH).step("backfill").statements
+    for statement in settings:
+        connection.execute(statement)
+    cut = lanes(connection)
+    if deleted == "every row":
+        connection.execute("DELETE FROM campaigns")
+    else:
+        # A lane in the middle and the last one: each batch of them maps no row.
+        for _, first, last in (cut[3], cut[-1]):
+            connection.execute("DELETE FROM campaigns WHERE id BETWEEN %s AND %s", (first, last))
+    left = connection.execute("SELECT COUNT(*) FROM campaigns").fetchone()
+    events: list[object] = []
+    runner.migrate(dsn, to="backfill", batch_size=BATCH, report=events.append)
+    assert [e.step for e in events if isinstance(e, runner.StepDone)][-1] == "backfill"
+    status = runner.migration_status(dsn)
+    assert (status.step, status.backfill_next_id, (status.backfill_rows,)) == (
+        "backfill",
+        None,
+        left,
+    )
+    assert connection.execute(
+        "SELECT COUNT(*) FROM campaigns WHERE current_phase IS NULL"
+    ).fetchone() == (0,)
+    runner.rollback(dsn)
+
+
+def test_the_walkers_run_batches_in_sessions_of_their_own_and_report_from_the_caller(
+    dsn: str, connection: psycopg.Connection[tuple[Any, ...]]
+) -> None:
+    initial = create_table(connection)
+    runner.migrate(dsn, to="expand")
+    connection.execute("CREATE TABLE lane_sessions (pid integer)")
+    connection.execute(
+        "CREATE FUNCTION log_lane_session() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN INSERT INTO lane_sessions VALUES (pg_backend_pid()); RETURN NEW; END $$"
+    )
+    connection.execute(
+        "CREATE TRIGGER log_lane_session AFTER UPDATE ON campaigns_phasekit_lanes "
+        "FOR EACH ROW EXECUTE FUNCTION log_lane_session()"
+    )
+    threads = set()
+
+    def report(event: object) -> None:
+        threads.add(threading.current_thread())
+
+    try:
+        runner.migrate(dsn, to="backfill", batch_size=40, pause_ms=20, walkers=3, report=report)
+        sessions = connection.execute(
+            "SELECT pid, COUNT(*) FROM lane_sessions GROUP BY pid"
+        ).fetchall()
+    finally:
+        connection.execute("DROP TABLE lane_sessions")
+        connection.execute("DROP FUNCTION log_lane_session() CASCADE")
+    # Three sessions each moved lanes' checkpoints, and only the caller's thread reported.
+    assert len(sessions) == 3
+    assert threads == {threading.current_thread()}
+    check_phases(connection, initial)
+    assert runner.migration_status(dsn).backfill_rows == ROWS
+    runner.rollback(dsn)
+
+
+def test_a_lane_another_session_holds_is_waited_for_then_walked(
+    dsn: str, connection: psycopg.Connection[tuple[Any, ...]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    initial = create_table(connection)
+    runner.migrate(dsn, to="expand")
+    *settings, _ = migration_sql("postgresql", batch_size=BATCH).step("backfill").statements
+    for statement in settings:
+        connection.execute(statement)
+    # As a killed runner's session, still running its batch, holds its lane.
+    holder = psycopg.connect(dsn)
+    holder.execute("SELECT 1 FROM campaigns_phasekit_lanes WHERE lane = 5 FOR UPDATE")
+    monkeypatch.setattr(_postgresql, "_LOCK_WAIT_SECONDS", 0.5)
+    with pytest.raises(runner.DatabaseError, match="other sessions have held the last lanes"):
+        runner.migrate(dsn, to="backfill", batch_size=BATCH, walkers=2)
+    held = connection.execute(
+        "SELECT lane FROM campaigns_phasekit_lanes WHERE next_id IS NOT NULL"
+    ).fetchall()
+    assert held == [(5,)]
+    assert runner.migration_status(dsn).step == "expand"
+    monkeypatch.setattr(_postgresql, "_LOCK_WAIT_SECONDS", 60.0)
+    threading.Timer(0.5, holder.rollback).start()
+    runner.migrate(dsn, to="backfill", batch_size=BATCH, walkers=2)
+    holder.close()
+    check_phases(connection, initial)
+    status = runner.migration_status(dsn)
+    assert (status.step, status.backfill_rows) == ("backfill", ROWS)
     runner.rollback(dsn)
 
 

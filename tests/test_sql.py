@@ -484,7 +484,8 @@ def test_script_text_names_every_step() -> None:
         assert f"-- step: {step.name}" in text
     assert (
         "-- repeat: run the last statement again and again, each run in its own transaction "
-        "(autocommit), until it reports 0 rows\n-- autocommit: run it outside a transaction "
+        "(autocommit), until it reports 0 rows (an UPDATE) or returns none (a query)\n"
+        "-- autocommit: run it outside a transaction "
         "block\nSET lock_timeout = '200ms';" in text
     )
     assert "-- generates: run each statement the last query returns" in text

@@ -139,9 +139,10 @@ def migrate(
     time. Without it every batch has ``batch_size`` rows.
 
     With ``walkers`` above 1 (PostgreSQL), that many sessions walk the backfill at once,
-    each its own lane of ids, so that the backfill uses that many of the server's cores
-    (and keeps them busy): up to :data:`BACKFILL_LANES`. The other steps
-    run in one session.
+    each its own lane of ids, on as many more connections (each in a thread of its own),
+    so that the backfill uses that many of the server's cores (and keeps them busy): up
+    to :data:`BACKFILL_LANES`. The other steps run in one session. Progress is reported
+    from the calling thread only.
 
     On SQLite ``to`` may name ``validate`` or ``index``, which SQLite does not have: the
     run then stops after verify. ``lock_timeout_ms`` and ``statement_timeout_ms`` do not

@@ -236,9 +236,36 @@ class _PostgresRun(_Run):
 
         if walk == "backfill" and self.walkers > 1:
             self._walk_in_parallel(walk, step.statements, report_batch)
-        # Alone, or after the walkers: whatever is left, and the step's record (which the
-        # walker whose batch committed last has made, so this finds nothing to do).
+        # Alone, or after the walkers: whatever is left, and the step's record.
         self._walk(self.connection, walk, statement, report_batch, threading.Event())
+        if walk == "backfill":
+            self._wait_for_held_lanes(statement, report_batch)
+
+    def _wait_for_held_lanes(
+        self, statement: str, report_batch: Callable[[int, int], None]
+    ) -> None:
+        """Walk on until the backfill is recorded, while other sessions hold lanes.
+
+        No free lane left but the step unrecorded: other sessions hold the last lanes. A
+        runner killed with ``kill -9`` leaves its walkers' sessions running their batch in
+        flight until the server notices; someone may walk lanes by hand in psql. Wait for
+        them, taking whatever lane they let go, as long as the backfill moves on: up to
+        30 s without any lane moving.
+        """
+        moved, last_rows = time.monotonic(), -1
+        while self._recorded() == "expand":
+            state = _postgres_state(self.connection, self.names)
+            rows = -1 if state is None else int(str(state[3]))
+            if rows != last_rows:
+                moved, last_rows = time.monotonic(), rows
+            elif time.monotonic() - moved > _LOCK_WAIT_SECONDS:
+                raise DatabaseError(
+                    f"backfill: other sessions have held the last lanes of "
+                    f"{self.script.table} for {_LOCK_WAIT_SECONDS:.0f} s without mapping a "
+                    "row (another runner, or psql); run phasekit migrate again once they end"
+                )
+            time.sleep(0.1)
+            self._walk(self.connection, "backfill", statement, report_batch, threading.Event())
 
     def _walk_in_parallel(
         self, walk: str, statements: Sequence[str], report_batch: Callable[[int, int], None]
@@ -274,11 +301,12 @@ class _PostgresRun(_Run):
             threading.Thread(target=walker, name=f"phasekit {walk} walker {number}", daemon=True)
             for number in range(1, self.walkers + 1)
         ]
-        for thread in threads:
-            thread.start()
         failure: BaseException | None = None
+        running = 0
         try:
-            running = len(threads)
+            for thread in threads:
+                thread.start()
+                running += 1
             while running:
                 event = events.get()
                 if event is None:
@@ -291,7 +319,8 @@ class _PostgresRun(_Run):
         finally:
             stop.set()
             for thread in threads:
-                thread.join()
+                if thread.ident is not None:
+                    thread.join()
         if failure is not None:
             raise failure
 
@@ -303,7 +332,8 @@ class _PostgresRun(_Run):
         on_batch: Callable[[int, int], object],
         stop: threading.Event,
     ) -> None:
-        """Run ``statement`` on ``connection`` until it reports 0 rows or ``stop`` is set."""
+        """Run ``statement`` on ``connection`` until the walk has nothing left for this
+        session or ``stop`` is set."""
         size = self.batch_size
         if self.batch_time is not None:
             # The first batch is small: how long a batch takes is not known yet.
@@ -311,13 +341,13 @@ class _PostgresRun(_Run):
             statement = self._walk_statement(walk, size)
         while not stop.is_set():
             started = time.monotonic()
-            cursor = connection.execute(statement)
+            rows = _batch_result(connection.execute(statement))
             seconds = time.monotonic() - started
-            if cursor.rowcount == 0:
+            if rows is None:
                 break
-            on_batch(cursor.rowcount, size)
+            on_batch(rows, size)
             if self.pause:
-                time.sleep(self.pause)
+                stop.wait(self.pause)
             if self.batch_time is not None:
                 resized = next_batch_size(
                     size, seconds, target=self.batch_time, largest=self.batch_size
@@ -329,3 +359,17 @@ class _PostgresRun(_Run):
         """Return the repeated statement of the walk ``walk`` for batches of ``size`` rows."""
         step = next(step for step in self.script_for(size).steps if step.name == walk)
         return step.statements[-1]
+
+
+def _batch_result(cursor: psycopg.Cursor[tuple[object, ...]]) -> int | None:
+    """Return the rows one run of a walk's statement did, None when the walk has nothing
+    left for this session.
+
+    The backfill's statement returns a row for each batch, its rows mapped (0 when they
+    were deleted), and no row when no lane is free; the copies' statements are updates of
+    their checkpoint, which report 0 rows once the walk is done.
+    """
+    if cursor.description is not None:
+        row = cursor.fetchone()
+        return None if row is None else int(str(row[0]))
+    return cursor.rowcount or None

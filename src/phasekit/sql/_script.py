@@ -63,7 +63,8 @@ class MigrationStep:
 
     * false (PostgreSQL): the last statement is the batch and its checkpoint in one
       statement; run the statements before it once, then the last one until it reports
-      0 rows;
+      0 rows (an ``UPDATE``) or returns none (a query: the backfill returns a row for each
+      batch);
     * true (SQLite, which has no data-modifying ``WITH``): the whole step is one run,
       the batch and its checkpoint as separate statements in one transaction; run it
       until its last statement, a query, returns 0 (it counts the walks not done).
@@ -179,7 +180,8 @@ def _repeat_rule(step: MigrationStep) -> list[str]:
     if not step.in_transaction:
         return [
             "-- repeat: run the last statement again and again, each run in its own "
-            "transaction (autocommit), until it reports 0 rows"
+            "transaction (autocommit), until it reports 0 rows (an UPDATE) or returns none "
+            "(a query)"
         ]
     rule = (
         "repeat: run this whole step, BEGIN to COMMIT, again and again, each run its own "

@@ -1,20 +1,20 @@
 """The PostgreSQL backfill: keyset batches in lanes, which several sessions walk at once.
 
 The ids that existed at expand (from the state table's ``backfill_next_id`` to its
-``backfill_end_id``) are cut into :data:`BACKFILL_LANES` disjoint id ranges, the lanes,
-each with its own checkpoint in the lanes table. A batch takes the first lane no other
-session holds (``FOR UPDATE SKIP LOCKED``), maps the next ``batch_size`` rows of it and
-moves that lane's checkpoint, in one statement and so in one transaction. One session
+``backfill_end_id``) are cut into at most :data:`BACKFILL_LANES` disjoint id ranges, the
+lanes, each with its own checkpoint in the lanes table. A batch takes the first lane no
+other session holds (``FOR UPDATE SKIP LOCKED``), maps the next ``batch_size`` rows of it
+and moves that lane's checkpoint, in one statement and so in one transaction. One session
 walks the lanes one after another; several sessions walk several lanes at once, each on
 its own server process, which is how a backfill uses more than one core. A crash at any
 moment loses at most the batch in flight of each session: its lane's checkpoint did not
 move either.
 
-The lanes are cut where a sample of the ids (``TABLESAMPLE SYSTEM``, about
-:data:`SAMPLE_ROWS_PER_LANE` ids a lane, all of them on a small or never analyzed table)
-puts the quantiles: no scan of the whole table, and any type of ``id`` that sorts. A lane
-a sample made longer than the others takes longer, which more lanes than sessions
-evens out: a session that finishes its lane takes the next free one.
+The lanes are cut where a sample of the ids puts the quantiles: ``TABLESAMPLE SYSTEM`` of
+about :data:`SAMPLE_PAGES_PER_LANE` pages a lane (the table's size in pages is known
+without a scan, analyzed or not), and any type of ``id`` that sorts. A lane a sample made
+longer than the others takes longer, which more lanes than sessions evens out: a session
+that finishes its lane takes the next free one.
 """
 
 from __future__ import annotations
@@ -22,36 +22,45 @@ from __future__ import annotations
 from typing import Final
 
 from phasekit.sql._expressions import mapped
-from phasekit.sql._postgresql._common import Online, timeouts
+from phasekit.sql._postgresql._common import Online, lanes_table, timeouts
 from phasekit.sql._script import MigrationStep, literal
 
-#: How many id ranges the backfill is cut into: the most sessions that can walk it at once.
+#: How many id ranges the backfill is cut into, at most (fewer on a table of few pages):
+#: the most sessions that can walk it at once.
 BACKFILL_LANES: Final = 16
 
-#: About how many ids a lane's bounds are taken from, in the sample of the table.
-SAMPLE_ROWS_PER_LANE: Final = 1_000
+#: About how many pages of the table the lanes' bounds are sampled from, a lane.
+SAMPLE_PAGES_PER_LANE: Final = 64
 
 
 def cut_lanes(online: Online) -> str:
-    """Return the statement cutting the walk into lanes in the lanes table (which expand
-    creates), typed like ``id``.
+    """Return the statement cutting the walk into lanes in the lanes table.
 
     It does nothing when the lanes are there: the first session to run it cuts them, and
-    a session resuming a backfill keeps them and their checkpoints. They start at the
-    state table's checkpoint, so a backfill that an earlier phasekit began in one walk
-    goes on from where it stopped. A lane ends at the last id before the next lane's
-    first: the ids between are the lane's, sampled or not, so the lanes cover the walk
-    with no gap.
+    a session resuming a backfill keeps them and their checkpoints. The first lane starts
+    at the first id from the state table's checkpoint on, so a backfill that an earlier
+    phasekit began in one walk goes on from where it stopped; every other lane at a
+    sampled id. A lane ends at the last id before the next lane's first (the last lane at
+    the walk's end): the ids between are the lane's, sampled or not, so the lanes cover
+    the walk with no gap and no overlap, and each holds at least its first id.
     """
     names = online.target.names
     t, state, lanes = names.table, names.state, names.lanes
     quantiles = ", ".join(f"{lane}.0 / {BACKFILL_LANES}" for lane in range(1, BACKFILL_LANES))
+    pages = (
+        f"pg_relation_size(CAST({literal(t)} AS regclass)) / "
+        "CAST(current_setting('block_size') AS bigint)"
+    )
     percent = (
-        f"(SELECT LEAST(100, 100.0 * {SAMPLE_ROWS_PER_LANE * BACKFILL_LANES} / "
-        f"GREATEST(reltuples, 1)) FROM pg_class WHERE oid = CAST({literal(t)} AS regclass))"
+        f"(SELECT LEAST(100, 100.0 * {SAMPLE_PAGES_PER_LANE * BACKFILL_LANES} / "
+        f"GREATEST({pages}, 1)))"
+    )
+    first = (
+        f"(SELECT id FROM {t} WHERE id >= s.backfill_next_id AND id <= s.backfill_end_id "
+        "ORDER BY id LIMIT 1)"
     )
     starts = (
-        "SELECT DISTINCT unnest(s.backfill_next_id || sample.cuts) AS first_id, "
+        f"SELECT DISTINCT unnest({first} || sample.cuts) AS first_id, "
         f"s.backfill_end_id AS end_id FROM {state} AS s CROSS JOIN LATERAL "
         f"(SELECT percentile_disc(ARRAY[{quantiles}]) WITHIN GROUP (ORDER BY id) AS cuts "
         f"FROM {t} TABLESAMPLE SYSTEM ({percent}) REPEATABLE (0) "
@@ -60,16 +69,18 @@ def cut_lanes(online: Online) -> str:
     )
     return (
         f"INSERT INTO {lanes} (lane, next_id, end_id, rows_mapped) "
-        f"SELECT lane, first_id, COALESCE((SELECT max(id) FROM {t} WHERE id < following), "
-        "end_id), 0 FROM (SELECT row_number() OVER starts_in_order - 1 AS lane, first_id, "
+        "SELECT lane, first_id, CASE WHEN following IS NULL THEN end_id "
+        f"ELSE (SELECT max(id) FROM {t} WHERE id < following) END, 0 "
+        "FROM (SELECT row_number() OVER starts_in_order - 1 AS lane, first_id, "
         "lead(first_id) OVER starts_in_order AS following, end_id "
-        f"FROM ({starts}) AS starts WINDOW starts_in_order AS (ORDER BY first_id)) AS bounds"
+        f"FROM ({starts}) AS starts WHERE first_id IS NOT NULL "
+        "WINDOW starts_in_order AS (ORDER BY first_id)) AS bounds"
     )
 
 
 def backfill(online: Online) -> MigrationStep:
     """One keyset batch of a free lane and its checkpoint in one statement, repeated
-    until it reports 0.
+    until it returns no row.
 
     The batch is the ids from the lane's checkpoint to the ``batch_size``-th one after it,
     found by the primary key (an index scan that stops there), and cut at the lane's last
@@ -77,10 +88,13 @@ def backfill(online: Online) -> MigrationStep:
     are the batch's own, so whatever plan the planner picks, blind to their values, reads
     no row past the batch. The next id after the batch is the lane's checkpoint.
 
-    A run that finds no free lane maps nothing and reports 0; the one that finds every
-    lane done records the step, and the rows mapped, in the state table. The session
-    whose batch commits last always makes that run (a run sees every batch committed
-    before it starts), so a backfill never ends without its record.
+    A run that takes a lane returns one row, the rows it mapped (0 when the lane's rows
+    were deleted since the cut). A run that finds no free lane returns no row; when it
+    finds every lane done, it also records the step and the rows mapped in the state
+    table. Until then some lane is held by a session still walking it, whose next run
+    will find them all done, as a run sees every batch committed before it starts; a
+    session that finds no free lane but the step unrecorded waits for those sessions
+    (the runner does), so a backfill never ends without its record.
     """
     names, mapping, size = online.target.names, online.mapping, online.batch_size
     t, state, lanes = names.table, names.state, names.lanes
@@ -102,18 +116,22 @@ def backfill(online: Online) -> MigrationStep:
         f"done AS (UPDATE {state} SET step = 'backfill', backfill_next_id = NULL, "
         f"backfill_rows = backfill_rows + (SELECT COALESCE(sum(rows_mapped), 0) FROM {lanes}) "
         "WHERE step = 'expand' AND NOT EXISTS (SELECT 1 FROM lane) "
-        f"AND NOT EXISTS (SELECT 1 FROM {lanes} WHERE next_id IS NOT NULL)) "
-        f"UPDATE {t} AS c SET current_phase = {phase}, phase_status = {status}, "
+        f"AND NOT EXISTS (SELECT 1 FROM {lanes} WHERE next_id IS NOT NULL)), "
+        f"batch AS (UPDATE {t} AS c SET current_phase = {phase}, phase_status = {status}, "
         f"progress = {progress} "
-        "FROM lane AS b WHERE c.id >= b.first_id AND c.id <= LEAST(b.end_id, b.last_id)"
+        "FROM lane AS b WHERE c.id >= b.first_id AND c.id <= LEAST(b.end_id, b.last_id) "
+        "RETURNING 1) "
+        "SELECT (SELECT COUNT(*) FROM batch) AS rows_mapped FROM lane"
     )
     return MigrationStep(
         "backfill",
-        (*timeouts(online), cut_lanes(online), statement),
+        (*timeouts(online), lanes_table(online), cut_lanes(online), statement),
         f"map the rows that existed at expand, {size:,} a batch in id order, in "
         f"{BACKFILL_LANES} lanes that several sessions can walk at once; each batch writes "
         "its lane's checkpoint in its own transaction, so a crash redoes at most one batch "
-        "a session",
+        "a session. Several sessions: each runs the SETs, the first also the two lanes "
+        "statements, then all the repeated one, which returns a row for each batch and none "
+        "when no lane is free",
         in_transaction=False,
         repeat=True,
     )

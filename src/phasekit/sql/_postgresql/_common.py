@@ -69,6 +69,16 @@ def constraint_name(column: str, kind: str) -> str:
     return f'"phasekit_{column}_{kind}"'
 
 
+def lanes_table(online: Online) -> str:
+    """Create the backfill's lanes table if missing, typed like ``id``."""
+    t = online.target.names.table
+    return (
+        f"CREATE TABLE IF NOT EXISTS {online.target.names.lanes} AS SELECT "
+        "CAST(0 AS integer) AS lane, id AS next_id, id AS end_id, "
+        f"CAST(0 AS bigint) AS rows_mapped FROM {t} WITH NO DATA"
+    )
+
+
 def state_table(online: Online) -> tuple[str, ...]:
     """Create the state table if missing, typed like ``id``, with its one row, and the
     backfill's lanes table.
@@ -87,8 +97,7 @@ def state_table(online: Online) -> tuple[str, ...]:
     return (
         f"CREATE TABLE IF NOT EXISTS {state} AS SELECT CAST('expand' AS text) AS step, "
         f"{checkpoints}, CAST(0 AS bigint) AS backfill_rows FROM {t} WITH NO DATA",
-        f"CREATE TABLE IF NOT EXISTS {names.lanes} AS SELECT CAST(0 AS integer) AS lane, "
-        f"id AS next_id, id AS end_id, CAST(0 AS bigint) AS rows_mapped FROM {t} WITH NO DATA",
+        lanes_table(online),
         f"WITH fresh AS (INSERT INTO {state} "
         "(step, backfill_next_id, backfill_end_id, backfill_rows) "
         f"SELECT 'expand', (SELECT id FROM {t} ORDER BY id LIMIT 1), "
