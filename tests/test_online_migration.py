@@ -464,26 +464,33 @@ def test_the_lanes_cut_the_walk_from_its_checkpoint_with_no_gap_and_no_overlap(
     # with no lanes table.
     connection.execute("UPDATE campaigns_phasekit_state SET backfill_next_id = 4")
     connection.execute("DROP TABLE campaigns_phasekit_lanes")
-    script = migration_sql("postgresql", batch_size=BATCH)
-    *settings, _ = script.step("backfill").statements
-    for statement in settings:
-        connection.execute(statement)
-    cut = lanes(connection)
     expected_ids = [
         row[0] for row in connection.execute("SELECT id FROM campaigns WHERE id >= 4 ORDER BY id")
     ]
-    assert [lane for lane, _, _ in cut] == list(range(len(cut)))
-    assert 1 <= len(cut) <= runner.BACKFILL_LANES
-    assert cut[0][1] == expected_ids[0]
-    assert cut[-1][2] == expected_ids[-1]
-    covered = [[id_ for id_ in expected_ids if first <= id_ <= last] for _, first, last in cut]
-    # Each lane starts at an id it holds, and the lanes hold every id once.
-    assert all(
-        ids_in and ids_in[0] == first for ids_in, (_, first, _) in zip(covered, cut, strict=True)
-    )
-    assert [id_ for ids_in in covered for id_ in ids_in] == expected_ids
-    if ids != "few":
-        assert len(cut) == runner.BACKFILL_LANES
+    # Batches of 500 rows: lanes a batch long at least. Batches of 40: 16 lanes.
+    for batch in (500, 40):
+        connection.execute("DROP TABLE IF EXISTS campaigns_phasekit_lanes")
+        *settings, _ = migration_sql("postgresql", batch_size=batch).step("backfill").statements
+        for statement in settings:
+            connection.execute(statement)
+        cut = lanes(connection)
+        assert [lane for lane, _, _ in cut] == list(range(len(cut)))
+        assert cut[0][1] == expected_ids[0]
+        assert cut[-1][2] == expected_ids[-1]
+        covered = [[id_ for id_ in expected_ids if first <= id_ <= last] for _, first, last in cut]
+        # Each lane starts at an id it holds, and the lanes hold every id once.
+        assert all(
+            ids_in and ids_in[0] == first
+            for ids_in, (_, first, _) in zip(covered, cut, strict=True)
+        )
+        assert [id_ for ids_in in covered for id_ in ids_in] == expected_ids
+        assert all(len(ids_in) >= batch for ids_in in covered[:-1])
+        if ids == "few":
+            assert len(cut) == 1
+        elif batch == 500:
+            assert 2 <= len(cut) <= -(-len(expected_ids) // 500)
+        else:
+            assert len(cut) == runner.BACKFILL_LANES
     # Running the setup again (a resumed run) keeps the lanes as they are.
     for statement in settings:
         connection.execute(statement)
@@ -506,19 +513,25 @@ def test_the_lanes_cut_the_walk_from_its_checkpoint_with_no_gap_and_no_overlap(
     runner.rollback(dsn)
 
 
-@pytest.mark.parametrize("deleted", ["two lanes' rows", "every row"])
+@pytest.mark.parametrize("deleted", ["two lanes' rows", "every row", "every row, before the cut"])
 def test_rows_deleted_since_the_cut_end_their_lanes_and_the_backfill_still_records(
     dsn: str, connection: psycopg.Connection[tuple[Any, ...]], deleted: str
 ) -> None:
     create_table(connection)
     runner.migrate(dsn, to="expand")
-    *settings, _ = migration_sql("postgresql", batch_size=BATCH).step("backfill").statements
+    *settings, batch = migration_sql("postgresql", batch_size=BATCH).step("backfill").statements
+    if deleted == "every row, before the cut":
+        connection.execute("DELETE FROM campaigns")
+        # A batch run before the cut (a second psql session started too soon) finds no
+        # lane, and records nothing: the cut has not been made.
+        assert connection.execute(batch).fetchall() == []
+        assert runner.migration_status(dsn).step == "expand"
     for statement in settings:
         connection.execute(statement)
-    cut = lanes(connection)
     if deleted == "every row":
         connection.execute("DELETE FROM campaigns")
-    else:
+    elif deleted == "two lanes' rows":
+        cut = lanes(connection)
         # A lane in the middle and the last one: each batch of them maps no row.
         for _, first, last in (cut[3], cut[-1]):
             connection.execute("DELETE FROM campaigns WHERE id BETWEEN %s AND %s", (first, last))
@@ -543,10 +556,11 @@ def test_the_walkers_run_batches_in_sessions_of_their_own_and_report_from_the_ca
 ) -> None:
     initial = create_table(connection)
     runner.migrate(dsn, to="expand")
-    connection.execute("CREATE TABLE lane_sessions (pid integer)")
+    connection.execute("CREATE TABLE lane_sessions (pid integer, name text)")
     connection.execute(
         "CREATE FUNCTION log_lane_session() RETURNS trigger LANGUAGE plpgsql AS "
-        "$$ BEGIN INSERT INTO lane_sessions VALUES (pg_backend_pid()); RETURN NEW; END $$"
+        "$$ BEGIN INSERT INTO lane_sessions VALUES (pg_backend_pid(), "
+        "current_setting('application_name')); RETURN NEW; END $$"
     )
     connection.execute(
         "CREATE TRIGGER log_lane_session AFTER UPDATE ON campaigns_phasekit_lanes "
@@ -560,13 +574,17 @@ def test_the_walkers_run_batches_in_sessions_of_their_own_and_report_from_the_ca
     try:
         runner.migrate(dsn, to="backfill", batch_size=40, pause_ms=20, walkers=3, report=report)
         sessions = connection.execute(
-            "SELECT pid, COUNT(*) FROM lane_sessions GROUP BY pid"
+            "SELECT pid, name FROM lane_sessions GROUP BY pid, name"
         ).fetchall()
     finally:
         connection.execute("DROP TABLE lane_sessions")
         connection.execute("DROP FUNCTION log_lane_session() CASCADE")
-    # Three sessions each moved lanes' checkpoints, and only the caller's thread reported.
+    # Three sessions each moved lanes' checkpoints, named for pg_stat_activity, and only
+    # the caller's thread reported.
     assert len(sessions) == 3
+    assert sorted(name for _, name in sessions) == [
+        f"phasekit backfill walker {number}" for number in (1, 2, 3)
+    ]
     assert threads == {threading.current_thread()}
     check_phases(connection, initial)
     assert runner.migration_status(dsn).backfill_rows == ROWS
@@ -584,7 +602,7 @@ def test_a_lane_another_session_holds_is_waited_for_then_walked(
     # As a killed runner's session, still running its batch, holds its lane.
     holder = psycopg.connect(dsn)
     holder.execute("SELECT 1 FROM campaigns_phasekit_lanes WHERE lane = 5 FOR UPDATE")
-    monkeypatch.setattr(_postgresql, "_LOCK_WAIT_SECONDS", 0.5)
+    monkeypatch.setattr(_postgresql, "HELD_LANES_SECONDS", 0.5)
     with pytest.raises(runner.DatabaseError, match="other sessions have held the last lanes"):
         runner.migrate(dsn, to="backfill", batch_size=BATCH, walkers=2)
     held = connection.execute(
@@ -592,7 +610,7 @@ def test_a_lane_another_session_holds_is_waited_for_then_walked(
     ).fetchall()
     assert held == [(5,)]
     assert runner.migration_status(dsn).step == "expand"
-    monkeypatch.setattr(_postgresql, "_LOCK_WAIT_SECONDS", 60.0)
+    monkeypatch.setattr(_postgresql, "HELD_LANES_SECONDS", 60.0)
     threading.Timer(0.5, holder.rollback).start()
     runner.migrate(dsn, to="backfill", batch_size=BATCH, walkers=2)
     holder.close()
@@ -807,6 +825,33 @@ def test_a_table_in_a_schema_migrates_and_rolls_back(
     assert connection.execute(rows).fetchall() == [("dns_validation", "running", 50.0, 300)]
     assert connection.execute(indexes).fetchall() == [("campaigns_pkey",)]
     connection.execute("DROP SCHEMA app CASCADE")
+
+
+def test_under_a_publication_for_all_tables_both_versions_write_through_and_back(
+    connection: psycopg.Connection[tuple[Any, ...]], dsn: str
+) -> None:
+    # Logical replication or change data capture publishes every table: PostgreSQL then
+    # refuses an UPDATE of a table with no replica identity, phasekit's own included.
+    initial = create_table(connection)
+    connection.execute("CREATE PUBLICATION phasekit_everything FOR ALL TABLES")
+    try:
+        old, new = Writer(dsn, "old", 5), Writer(dsn, "new", 6)
+        old.start()
+        runner.migrate(dsn, batch_size=BATCH, walkers=2, report=reporter({"backfill": new.start}))
+        runner.migrate(
+            dsn,
+            batch_size=BATCH,
+            to="contract",
+            report=reporter({"contract_drop_indexes": old.stop}),
+        )
+        assert "campaign_type" not in columns(connection)
+        # The new version writes until the rollback drops its columns.
+        runner.rollback(dsn, batch_size=BATCH, report=reporter({"drop_phase_indexes": new.stop}))
+        assert (old.errors, new.errors) == ([], [])
+        assert new.writes > 0
+        check_legacy(connection, initial)
+    finally:
+        connection.execute("DROP PUBLICATION phasekit_everything")
 
 
 def batch_rows(events: list[object], walk: str) -> list[int]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import random
 import threading
@@ -32,15 +33,20 @@ if TYPE_CHECKING:
 _RETRIES: Final = 30
 #: A timed walk's first batch, before any batch has been timed.
 FIRST_TIMED_BATCH: Final = 1_000
+#: How long the backfill waits for lanes other sessions hold while none of them moves.
+HELD_LANES_SECONDS: Final = 120.0
 
 
-def _connect_postgres(dsn: str) -> psycopg.Connection[tuple[object, ...]]:
+def _connect_postgres(
+    dsn: str, application_name: str = "phasekit"
+) -> psycopg.Connection[tuple[object, ...]]:
+    """Connect in autocommit mode, named ``application_name`` in ``pg_stat_activity``."""
     try:
         import psycopg
     except ImportError:
         raise MissingDriver("PostgreSQL needs psycopg: pip install 'phasekit[postgres]'") from None
     try:
-        return psycopg.connect(dsn, autocommit=True)
+        return psycopg.connect(dsn, autocommit=True, application_name=application_name)
     except psycopg.Error as error:
         raise DatabaseError(_one_line(error)) from None
 
@@ -250,19 +256,22 @@ class _PostgresRun(_Run):
         runner killed with ``kill -9`` leaves its walkers' sessions running their batch in
         flight until the server notices; someone may walk lanes by hand in psql. Wait for
         them, taking whatever lane they let go, as long as the backfill moves on: up to
-        30 s without any lane moving.
+        :data:`HELD_LANES_SECONDS` without any lane moving, longer than a batch may run
+        under the default ``statement_timeout``.
         """
-        moved, last_rows = time.monotonic(), -1
+        moved, last = time.monotonic(), None
         while self._recorded() == "expand":
-            state = _postgres_state(self.connection, self.names)
-            rows = -1 if state is None else int(str(state[3]))
-            if rows != last_rows:
-                moved, last_rows = time.monotonic(), rows
-            elif time.monotonic() - moved > _LOCK_WAIT_SECONDS:
+            lanes = self._query(
+                f"SELECT COALESCE(sum(rows_mapped), 0), COUNT(next_id), min(next_id) "
+                f"FROM {self.names.lanes}"
+            )[0]
+            if lanes != last:
+                moved, last = time.monotonic(), lanes
+            elif time.monotonic() - moved > HELD_LANES_SECONDS:
                 raise DatabaseError(
                     f"backfill: other sessions have held the last lanes of "
-                    f"{self.script.table} for {_LOCK_WAIT_SECONDS:.0f} s without mapping a "
-                    "row (another runner, or psql); run phasekit migrate again once they end"
+                    f"{self.script.table} for {HELD_LANES_SECONDS:.0f} s, and no lane moved "
+                    "(another runner, or psql); run phasekit migrate again once they end"
                 )
             time.sleep(0.1)
             self._walk(self.connection, "backfill", statement, report_batch, threading.Event())
@@ -273,16 +282,21 @@ class _PostgresRun(_Run):
         """Walk the lanes in ``walkers`` sessions, each in a thread of its own.
 
         Only this thread reports; a walker's error stops the others after their batch in
-        flight (committed with its checkpoint, like the ones before), then is raised here,
-        and so is a Ctrl-C.
+        flight (committed with its checkpoint, like the ones before), then is raised here.
+        A Ctrl-C cancels the batches in flight (each rolls back with its checkpoint), so
+        that the runner stops at once, and is raised here too. Each walker's session is
+        named ``phasekit backfill walker N`` in ``pg_stat_activity``.
         """
         *settings, statement = statements
         events: queue.SimpleQueue[tuple[int, int] | BaseException | None] = queue.SimpleQueue()
         stop = threading.Event()
+        connections: list[psycopg.Connection[tuple[object, ...]]] = []
 
-        def walker() -> None:
+        def walker(number: int) -> None:
             try:
-                with _connect_postgres(self.dsn) as connection:
+                name = f"phasekit {walk} walker {number}"
+                with _connect_postgres(self.dsn, name) as connection:
+                    connections.append(connection)
                     for setting in settings:
                         connection.execute(setting)
                     self._walk(
@@ -298,7 +312,9 @@ class _PostgresRun(_Run):
                 events.put(None)
 
         threads = [
-            threading.Thread(target=walker, name=f"phasekit {walk} walker {number}", daemon=True)
+            threading.Thread(
+                target=walker, args=(number,), name=f"phasekit {walk} walker {number}", daemon=True
+            )
             for number in range(1, self.walkers + 1)
         ]
         failure: BaseException | None = None
@@ -316,6 +332,14 @@ class _PostgresRun(_Run):
                     stop.set()
                 else:
                     report_batch(*event)
+        except KeyboardInterrupt:
+            stop.set()
+            for connection in connections:
+                # cancel_safe is psycopg 3.2's; cancel, deprecated since, is 3.1's.
+                cancel = getattr(connection, "cancel_safe", connection.cancel)
+                with contextlib.suppress(Exception):
+                    cancel()
+            raise
         finally:
             stop.set()
             for thread in threads:

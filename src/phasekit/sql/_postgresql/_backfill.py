@@ -12,9 +12,10 @@ move either.
 
 The lanes are cut where a sample of the ids puts the quantiles: ``TABLESAMPLE SYSTEM`` of
 about :data:`SAMPLE_PAGES_PER_LANE` pages a lane (the table's size in pages is known
-without a scan, analyzed or not), and any type of ``id`` that sorts. A lane a sample made
-longer than the others takes longer, which more lanes than sessions evens out: a session
-that finishes its lane takes the next free one.
+without a scan, analyzed or not), and any type of ``id`` that sorts; a lane is at least
+about a batch long, so a small table gets fewer lanes. A lane a sample made longer than
+the others takes longer, which more lanes than sessions evens out: a session that
+finishes its lane takes the next free one.
 """
 
 from __future__ import annotations
@@ -42,11 +43,17 @@ def cut_lanes(online: Online) -> str:
     phasekit began in one walk goes on from where it stopped; every other lane at a
     sampled id. A lane ends at the last id before the next lane's first (the last lane at
     the walk's end): the ids between are the lane's, sampled or not, so the lanes cover
-    the walk with no gap and no overlap, and each holds at least its first id.
+    the walk with no gap and no overlap, and each holds at least its first id. When no
+    id is left from the checkpoint on (every row deleted since expand), it inserts one
+    lane already done, so that the walk's record does not wait for a cut.
+
+    The sampled ids are cut every so many: an equal share of the sample for each of
+    :data:`BACKFILL_LANES` lanes, or the sampled share of ``batch_size`` rows if that is
+    more. A lane is then about a batch long at least, so that a small table's batches
+    stay full, where a lane shorter than a batch would cut every batch short.
     """
     names = online.target.names
     t, state, lanes = names.table, names.state, names.lanes
-    quantiles = ", ".join(f"{lane}.0 / {BACKFILL_LANES}" for lane in range(1, BACKFILL_LANES))
     pages = (
         f"pg_relation_size(CAST({literal(t)} AS regclass)) / "
         "CAST(current_setting('block_size') AS bigint)"
@@ -59,12 +66,19 @@ def cut_lanes(online: Online) -> str:
         f"(SELECT id FROM {t} WHERE id >= s.backfill_next_id AND id <= s.backfill_end_id "
         "ORDER BY id LIMIT 1)"
     )
-    starts = (
-        f"SELECT DISTINCT unnest({first} || sample.cuts) AS first_id, "
-        f"s.backfill_end_id AS end_id FROM {state} AS s CROSS JOIN LATERAL "
-        f"(SELECT percentile_disc(ARRAY[{quantiles}]) WITHIN GROUP (ORDER BY id) AS cuts "
-        f"FROM {t} TABLESAMPLE SYSTEM ({percent}) REPEATABLE (0) "
+    every = (
+        f"CAST(GREATEST(ceil(sampled / {BACKFILL_LANES}.0), "
+        f"ceil({online.batch_size} * {percent} / 100.0)) AS bigint)"
+    )
+    cuts = (
+        "ARRAY(SELECT id FROM (SELECT id, row_number() OVER (ORDER BY id) AS position, "
+        f"count(*) OVER () AS sampled FROM {t} TABLESAMPLE SYSTEM ({percent}) REPEATABLE (0) "
         "WHERE id > s.backfill_next_id AND id <= s.backfill_end_id) AS sample "
+        f"WHERE position > 1 AND (position - 1) % {every} = 0)"
+    )
+    starts = (
+        f"SELECT DISTINCT unnest({first} || {cuts}) AS first_id, "
+        f"s.backfill_end_id AS end_id FROM {state} AS s "
         f"WHERE s.backfill_next_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {lanes})"
     )
     return (
@@ -73,8 +87,7 @@ def cut_lanes(online: Online) -> str:
         f"ELSE (SELECT max(id) FROM {t} WHERE id < following) END, 0 "
         "FROM (SELECT row_number() OVER starts_in_order - 1 AS lane, first_id, "
         "lead(first_id) OVER starts_in_order AS following, end_id "
-        f"FROM ({starts}) AS starts WHERE first_id IS NOT NULL "
-        "WINDOW starts_in_order AS (ORDER BY first_id)) AS bounds"
+        f"FROM ({starts}) AS starts WINDOW starts_in_order AS (ORDER BY first_id)) AS bounds"
     )
 
 
@@ -116,6 +129,8 @@ def backfill(online: Online) -> MigrationStep:
         f"done AS (UPDATE {state} SET step = 'backfill', backfill_next_id = NULL, "
         f"backfill_rows = backfill_rows + (SELECT COALESCE(sum(rows_mapped), 0) FROM {lanes}) "
         "WHERE step = 'expand' AND NOT EXISTS (SELECT 1 FROM lane) "
+        # Not before the cut, unless the table was empty at expand (no cut to wait for).
+        f"AND (backfill_next_id IS NULL OR EXISTS (SELECT 1 FROM {lanes})) "
         f"AND NOT EXISTS (SELECT 1 FROM {lanes} WHERE next_id IS NOT NULL)), "
         f"batch AS (UPDATE {t} AS c SET current_phase = {phase}, phase_status = {status}, "
         f"progress = {progress} "
@@ -125,7 +140,7 @@ def backfill(online: Online) -> MigrationStep:
     )
     return MigrationStep(
         "backfill",
-        (*timeouts(online), lanes_table(online), cut_lanes(online), statement),
+        (*timeouts(online), *lanes_table(online), cut_lanes(online), statement),
         f"map the rows that existed at expand, {size:,} a batch in id order, in "
         f"{BACKFILL_LANES} lanes that several sessions can walk at once; each batch writes "
         "its lane's checkpoint in its own transaction, so a crash redoes at most one batch "

@@ -69,13 +69,31 @@ def constraint_name(column: str, kind: str) -> str:
     return f'"phasekit_{column}_{kind}"'
 
 
-def lanes_table(online: Online) -> str:
+def lanes_table(online: Online) -> tuple[str, ...]:
     """Create the backfill's lanes table if missing, typed like ``id``."""
-    t = online.target.names.table
+    names = online.target.names
     return (
-        f"CREATE TABLE IF NOT EXISTS {online.target.names.lanes} AS SELECT "
+        f"CREATE TABLE IF NOT EXISTS {names.lanes} AS SELECT "
         "CAST(0 AS integer) AS lane, id AS next_id, id AS end_id, "
-        f"CAST(0 AS bigint) AS rows_mapped FROM {t} WITH NO DATA"
+        f"CAST(0 AS bigint) AS rows_mapped FROM {names.table} WITH NO DATA",
+        replica_identity(names.lanes),
+    )
+
+
+def replica_identity(table: str) -> str:
+    """Return the statement giving one of phasekit's tables a replica identity.
+
+    Under a publication ``FOR ALL TABLES`` (logical replication, change data capture),
+    PostgreSQL refuses an ``UPDATE`` of a table with no replica identity, and phasekit's
+    tables have no primary key (``CREATE TABLE AS`` types them like ``id`` but makes no
+    key): the whole row identifies it, which for these small tables is cheap. Only when
+    not set yet: ``ALTER TABLE`` waits for an ACCESS EXCLUSIVE lock, which the sessions
+    using the table (the backfill's walkers, the application's backup trigger) hold off.
+    """
+    return (
+        "DO $phasekit$ BEGIN IF (SELECT relreplident FROM pg_class "
+        f"WHERE oid = CAST({literal(table)} AS regclass)) <> 'f' THEN "
+        f"ALTER TABLE {table} REPLICA IDENTITY FULL; END IF; END $phasekit$"
     )
 
 
@@ -97,7 +115,8 @@ def state_table(online: Online) -> tuple[str, ...]:
     return (
         f"CREATE TABLE IF NOT EXISTS {state} AS SELECT CAST('expand' AS text) AS step, "
         f"{checkpoints}, CAST(0 AS bigint) AS backfill_rows FROM {t} WITH NO DATA",
-        lanes_table(online),
+        replica_identity(state),
+        *lanes_table(online),
         f"WITH fresh AS (INSERT INTO {state} "
         "(step, backfill_next_id, backfill_end_id, backfill_rows) "
         f"SELECT 'expand', (SELECT id FROM {t} ORDER BY id LIMIT 1), "

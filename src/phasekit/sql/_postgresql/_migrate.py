@@ -14,6 +14,7 @@ from phasekit.sql._postgresql._common import (
     add_not_null_checks,
     constraint_name,
     record_step,
+    replica_identity,
     set_columns_not_null,
     state_table,
     sync_trigger,
@@ -230,6 +231,7 @@ def contract_guard(online: Online) -> MigrationStep:
             "END IF; END $phasekit$",
             *timeouts(online),
             f"CREATE TABLE IF NOT EXISTS {names.backup} AS SELECT {columns} FROM {t} WITH NO DATA",
+            replica_identity(names.backup),
             f"CREATE UNIQUE INDEX IF NOT EXISTS {names.backup_index} ON {names.backup} (id)",
             _backup_function(online),
             f"CREATE OR REPLACE TRIGGER phasekit_keep_backup AFTER INSERT OR UPDATE ON {t} "
