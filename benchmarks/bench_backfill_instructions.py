@@ -12,8 +12,10 @@ times slower), built as ``bench_online_migration.py`` builds it (primary key, le
 ``(campaign_type, status, created_at)``) and taken through phasekit's expand step, it
 compares, batch by batch (``--batch-size``, default 10,000):
 
-- **phasekit**: the backfill statement ``migration_sql("postgresql")`` generates, with the
-  sync trigger that expand installs (its ``WHEN`` skips the rows the batch maps);
+- **phasekit**: the backfill ``migration_sql("postgresql")`` generates, with the sync
+  trigger that expand installs (its ``WHEN`` skips the rows the batch maps): its batch
+  statement as many times as one session runs it, the last run recording the step (its
+  lanes are cut beforehand, a statement a migration runs once whatever its size);
 - **per-row trigger (pgroll's shape)**: a no-op ``UPDATE ... SET id = id`` of each batch
   (``WHERE id IN (SELECT id ... ORDER BY id LIMIT n)``), the trigger, without a ``WHEN``,
   computing the phase columns of every row in PL/pgSQL, as pgroll's backfill does with
@@ -103,14 +105,24 @@ def server_on(directory: Path) -> Iterator[str]:
         )
 
 
-def prepare(root: Path, rows: int) -> None:
-    """Build the legacy table, run expand, and make one data directory per trigger."""
+def prepare(root: Path, rows: int, batch: int) -> int:
+    """Build the legacy table, run expand, cut the backfill's lanes, and make one data
+    directory per trigger; return how many runs of the batch statement the walk takes
+    (a batch a lane's ``batch`` rows or fewer, and the run that records the step)."""
     template = root / "phasekit"
     with server_on(template) as dsn:
         with psycopg.connect(dsn, autocommit=True) as connection:
             build_table(connection, rows)
         runner.migrate(dsn, to="expand")
+        step = migration_sql("postgresql", batch_size=batch).step("backfill")
         with psycopg.connect(dsn, autocommit=True) as connection:
+            for statement in step.statements[:-1]:
+                connection.execute(statement)
+            counted = connection.execute(
+                f"SELECT COALESCE(sum(ceil((SELECT COUNT(*) FROM {TABLE} "
+                f"WHERE id BETWEEN next_id AND end_id) / {batch}.0)), 0) "
+                f"FROM {TABLE}_phasekit_lanes"
+            ).fetchone()
             connection.execute(f"VACUUM ANALYZE {TABLE}")
             connection.execute("CHECKPOINT")
     function = f"{TABLE}_phasekit_sync"
@@ -125,6 +137,7 @@ def prepare(root: Path, rows: int) -> None:
     for directory, statements in changes.items():
         subprocess.run(["cp", "-a", str(template), str(root / directory)], check=True)
         single_user(root / directory, statements)
+    return int(counted[0]) + 1 if counted else 1
 
 
 @contextmanager
@@ -182,14 +195,12 @@ def instruction_count(output: str) -> int:
     return int(counted.group(1).replace(",", ""))
 
 
-def variants(rows: int, batch: int) -> list[Variant]:
-    step = next(
-        each
-        for each in migration_sql("postgresql", batch_size=batch).steps
-        if each.name == "backfill"
-    )
+def variants(rows: int, batch: int, runs: int) -> list[Variant]:
+    step = migration_sql("postgresql", batch_size=batch).step("backfill")
     batches = math.ceil(rows / batch)
-    phasekit = (step.statements[-1],) * (batches + 1)  # the last run maps nothing: done
+    # The lanes are cut beforehand (a statement once a migration, whatever its rows); the
+    # walk is ``runs`` runs of the batch statement, as one session runs them.
+    phasekit = (step.statements[-1],) * runs
     per_row = tuple(
         f"UPDATE {TABLE} SET id = id WHERE id IN "
         f"(SELECT id FROM {TABLE} WHERE id > {first} ORDER BY id LIMIT {batch})"
@@ -215,9 +226,12 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=10_000)
     args = parser.parse_args()
     with valgrind_workspace("bench_backfill_instructions") as root:
-        log(f"building {args.rows:,} rows and running expand")
-        prepare(root, args.rows)
-        runs = [Variant("check alone", "phasekit", ()), *variants(args.rows, args.batch_size)]
+        log(f"building {args.rows:,} rows, running expand and cutting the lanes")
+        walk = prepare(root, args.rows, args.batch_size)
+        runs = [
+            Variant("check alone", "phasekit", ()),
+            *variants(args.rows, args.batch_size, walk),
+        ]
         log(f"running {len(runs)} single-user PostgreSQL under valgrind (minutes)")
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
             results = list(pool.map(instructions, [root] * len(runs), range(len(runs)), runs))

@@ -20,8 +20,8 @@ The steps, each safe to run again after a crash at any moment:
     CHECKs ``NOT VALID``, the sync trigger, the state table holding the step and the
     backfill checkpoint, and the backfill's lanes table, emptied for a new migration.
 ``backfill``
-    a statement to run once, which cuts the ids that existed at expand into lanes, then
-    one statement to repeat until it reports 0 rows: a keyset batch (``id >= next``,
+    statements to run once, which cut the ids that existed at expand into lanes, then
+    one statement to repeat until it returns no row: a keyset batch (``id >= next``,
     never rescanning done rows) of the first lane no other session holds, and that lane's
     checkpoint, in one transaction; several sessions repeating it walk several lanes at
     once. The trigger maps every later write, so it ends under any load.
