@@ -882,6 +882,28 @@ def report_plans(out: Report, run: Run) -> None:
             )
 
 
+def source_version() -> str:
+    """Return the commit of the phasekit checkout this runs from, and whether it has
+    uncommitted changes, so that a report says which code it measured."""
+    root = Path(__file__).resolve().parents[1]
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "(not a git checkout)"
+    return commit + (" with uncommitted changes" if dirty else "")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000_000)
@@ -927,6 +949,7 @@ def main() -> None:
             settings = server_settings(connection)
         out.text(
             f"## Online migration benchmark ({machine_line()}, {os.cpu_count()} CPUs, "
+            f"phasekit {source_version()}, "
             f"{datetime.date.today().isoformat()})\n\nPostgreSQL: {settings}."
         )
         small = run_once(dsn, args, args.compare_rows) if args.compare_rows else None

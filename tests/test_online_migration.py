@@ -603,8 +603,9 @@ def test_a_lane_another_session_holds_is_waited_for_then_walked(
     holder = psycopg.connect(dsn)
     holder.execute("SELECT 1 FROM campaigns_phasekit_lanes WHERE lane = 5 FOR UPDATE")
     monkeypatch.setattr(_postgresql, "HELD_LANES_SECONDS", 0.5)
+    # The wait is the longer of that and twice the statement timeout: both short here.
     with pytest.raises(runner.DatabaseError, match="other sessions have held the last lanes"):
-        runner.migrate(dsn, to="backfill", batch_size=BATCH, walkers=2)
+        runner.migrate(dsn, to="backfill", batch_size=BATCH, walkers=2, statement_timeout_ms=200)
     held = connection.execute(
         "SELECT lane FROM campaigns_phasekit_lanes WHERE next_id IS NOT NULL"
     ).fetchall()

@@ -40,13 +40,14 @@ HELD_LANES_SECONDS: Final = 120.0
 def _connect_postgres(
     dsn: str, application_name: str = "phasekit"
 ) -> psycopg.Connection[tuple[object, ...]]:
-    """Connect in autocommit mode, named ``application_name`` in ``pg_stat_activity``."""
+    """Connect in autocommit mode, named ``application_name`` in ``pg_stat_activity``
+    unless the DSN or ``PGAPPNAME`` names it."""
     try:
         import psycopg
     except ImportError:
         raise MissingDriver("PostgreSQL needs psycopg: pip install 'phasekit[postgres]'") from None
     try:
-        return psycopg.connect(dsn, autocommit=True, application_name=application_name)
+        return psycopg.connect(dsn, autocommit=True, fallback_application_name=application_name)
     except psycopg.Error as error:
         raise DatabaseError(_one_line(error)) from None
 
@@ -72,10 +73,11 @@ def _postgres_state(
         return state
     step, _, end_id, rows = state
     lanes = connection.execute(
-        f"SELECT min(next_id), COALESCE(sum(rows_mapped), 0) FROM {names.lanes}"
+        f"SELECT min(next_id), COALESCE(sum(rows_mapped), 0), COUNT(*) FROM {names.lanes}"
     ).fetchone()
-    if lanes is None or lanes[0] is None:
-        return state
+    if lanes is None or not lanes[2]:
+        return state  # not cut yet
+    # Every lane done but the step not yet recorded: no next id.
     return (step, lanes[0], end_id, int(str(rows)) + int(str(lanes[1])))
 
 
@@ -256,9 +258,13 @@ class _PostgresRun(_Run):
         runner killed with ``kill -9`` leaves its walkers' sessions running their batch in
         flight until the server notices; someone may walk lanes by hand in psql. Wait for
         them, taking whatever lane they let go, as long as the backfill moves on: up to
-        :data:`HELD_LANES_SECONDS` without any lane moving, longer than a batch may run
-        under the default ``statement_timeout``.
+        :data:`HELD_LANES_SECONDS` without any lane moving, or twice the session's
+        ``statement_timeout`` if longer: longer than a batch may run.
         """
+        timeout = self._query(
+            "SELECT extract(epoch FROM CAST(current_setting('statement_timeout') AS interval))"
+        )[0][0]
+        patience = max(HELD_LANES_SECONDS, 2 * float(str(timeout)))
         moved, last = time.monotonic(), None
         while self._recorded() == "expand":
             lanes = self._query(
@@ -267,10 +273,10 @@ class _PostgresRun(_Run):
             )[0]
             if lanes != last:
                 moved, last = time.monotonic(), lanes
-            elif time.monotonic() - moved > HELD_LANES_SECONDS:
+            elif time.monotonic() - moved > patience:
                 raise DatabaseError(
                     f"backfill: other sessions have held the last lanes of "
-                    f"{self.script.table} for {HELD_LANES_SECONDS:.0f} s, and no lane moved "
+                    f"{self.script.table} for {patience:.0f} s, and no lane moved "
                     "(another runner, or psql); run phasekit migrate again once they end"
                 )
             time.sleep(0.1)

@@ -73,7 +73,7 @@ def cut_lanes(online: Online) -> str:
     cuts = (
         "ARRAY(SELECT id FROM (SELECT id, row_number() OVER (ORDER BY id) AS position, "
         f"count(*) OVER () AS sampled FROM {t} TABLESAMPLE SYSTEM ({percent}) REPEATABLE (0) "
-        "WHERE id > s.backfill_next_id AND id <= s.backfill_end_id) AS sample "
+        "WHERE id >= s.backfill_next_id AND id <= s.backfill_end_id) AS sample "
         f"WHERE position > 1 AND (position - 1) % {every} = 0)"
     )
     starts = (
@@ -119,7 +119,7 @@ def backfill(online: Online) -> MigrationStep:
         "WHERE next_id IS NOT NULL ORDER BY lane LIMIT 1 FOR UPDATE SKIP LOCKED) AS l "
         "CROSS JOIN LATERAL "
         "(SELECT min(id) AS last_id, CASE WHEN COUNT(*) = 2 THEN max(id) END AS next_id "
-        f"FROM (SELECT id FROM {t} WHERE id >= l.next_id ORDER BY id "
+        f"FROM (SELECT id FROM {t} WHERE id >= l.next_id AND id <= l.end_id ORDER BY id "
         f"OFFSET {size - 1} LIMIT 2) AS edge_rows) AS edge), "
         f"checkpoint AS (UPDATE {lanes} AS l SET "
         f"next_id = CASE WHEN {more} THEN b.next_id END, "
@@ -141,10 +141,10 @@ def backfill(online: Online) -> MigrationStep:
     return MigrationStep(
         "backfill",
         (*timeouts(online), *lanes_table(online), cut_lanes(online), statement),
-        f"map the rows that existed at expand, {size:,} a batch in id order, in "
+        f"map the rows that existed at expand, {size:,} a batch in id order, in at most "
         f"{BACKFILL_LANES} lanes that several sessions can walk at once; each batch writes "
         "its lane's checkpoint in its own transaction, so a crash redoes at most one batch "
-        "a session. Several sessions: each runs the SETs, the first also the two lanes "
+        "a session. Several sessions: each runs the SETs, the first also the lanes "
         "statements, then all the repeated one, which returns a row for each batch and none "
         "when no lane is free",
         in_transaction=False,

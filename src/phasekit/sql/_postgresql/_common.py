@@ -80,20 +80,25 @@ def lanes_table(online: Online) -> tuple[str, ...]:
     )
 
 
-def replica_identity(table: str) -> str:
+def replica_identity(table: str, *, by_index: str | None = None) -> str:
     """Return the statement giving one of phasekit's tables a replica identity.
 
     Under a publication ``FOR ALL TABLES`` (logical replication, change data capture),
     PostgreSQL refuses an ``UPDATE`` of a table with no replica identity, and phasekit's
     tables have no primary key (``CREATE TABLE AS`` types them like ``id`` but makes no
-    key): the whole row identifies it, which for these small tables is cheap. Only when
-    not set yet: ``ALTER TABLE`` waits for an ACCESS EXCLUSIVE lock, which the sessions
-    using the table (the backfill's walkers, the application's backup trigger) hold off.
+    key). The state and lanes tables, a few rows, are identified by the whole row; the
+    backup, as large as the table, ``by_index``, its unique index on ``id`` (made NOT
+    NULL for it), so that a subscriber finds an updated row by its index, not a scan.
+    Only while the table has PostgreSQL's default (a DBA's choice stays): ``ALTER TABLE``
+    waits for an ACCESS EXCLUSIVE lock, which the sessions using the table (the
+    backfill's walkers, the application's backup trigger) would hold off.
     """
+    identity = "FULL" if by_index is None else f"USING INDEX {by_index}"
+    not_null = "" if by_index is None else "ALTER COLUMN id SET NOT NULL, "
     return (
         "DO $phasekit$ BEGIN IF (SELECT relreplident FROM pg_class "
-        f"WHERE oid = CAST({literal(table)} AS regclass)) <> 'f' THEN "
-        f"ALTER TABLE {table} REPLICA IDENTITY FULL; END IF; END $phasekit$"
+        f"WHERE oid = CAST({literal(table)} AS regclass)) = 'd' THEN "
+        f"ALTER TABLE {table} {not_null}REPLICA IDENTITY {identity}; END IF; END $phasekit$"
     )
 
 

@@ -231,8 +231,8 @@ def contract_guard(online: Online) -> MigrationStep:
             "END IF; END $phasekit$",
             *timeouts(online),
             f"CREATE TABLE IF NOT EXISTS {names.backup} AS SELECT {columns} FROM {t} WITH NO DATA",
-            replica_identity(names.backup),
             f"CREATE UNIQUE INDEX IF NOT EXISTS {names.backup_index} ON {names.backup} (id)",
+            replica_identity(names.backup, by_index=names.backup_index),
             _backup_function(online),
             f"CREATE OR REPLACE TRIGGER phasekit_keep_backup AFTER INSERT OR UPDATE ON {t} "
             f"FOR EACH ROW EXECUTE FUNCTION {names.backup_function}()",

@@ -9,7 +9,6 @@ from phasekit.sql._postgresql._common import (
     add_not_null_checks,
     constraint_name,
     record_step,
-    replica_identity,
     set_columns_not_null,
     state_table,
     sync_trigger,
@@ -44,7 +43,6 @@ def restore_start(online: Online) -> MigrationStep:
             + ", ".join(f"ADD COLUMN IF NOT EXISTS {name} {kind}" for name, kind in every),
             *state_table(online),
             f"CREATE TABLE IF NOT EXISTS {names.backup} AS SELECT {columns} FROM {t} WITH NO DATA",
-            replica_identity(names.backup),
             *sync_trigger(online),
             # Every write fills the legacy columns from here on (the trigger), so the
             # checks hold for new writes at once; validate checks the rows the fill did.
