@@ -95,11 +95,12 @@ def backfill(online: Online) -> MigrationStep:
     """One keyset batch of a free lane and its checkpoint in one statement, repeated
     until it returns no row.
 
-    The batch is the ids from the lane's checkpoint to the ``batch_size``-th one after it,
-    found by the primary key (an index scan that stops there), and cut at the lane's last
-    id: an id range, which the update reads in one index range scan. Both of its bounds
-    are the batch's own, so whatever plan the planner picks, blind to their values, reads
-    no row past the batch. The next id after the batch is the lane's checkpoint.
+    The batch is the ids from the lane's checkpoint to the ``batch_size``-th one after it
+    in the lane, found by the primary key (an index scan that stops there, or at the
+    lane's last id): an id range, which the update reads in one index range scan. Both of
+    its bounds are the batch's own, so whatever plan the planner picks, blind to their
+    values, reads no row past the batch. The next id after the batch in the lane is the
+    lane's checkpoint, and the rows the update returned are added to the lane's count.
 
     A run that takes a lane returns one row, the rows it mapped (0 when the lane's rows
     were deleted since the cut). A run that finds no free lane returns no row; when it
@@ -121,22 +122,22 @@ def backfill(online: Online) -> MigrationStep:
         "(SELECT min(id) AS last_id, CASE WHEN COUNT(*) = 2 THEN max(id) END AS next_id "
         f"FROM (SELECT id FROM {t} WHERE id >= l.next_id AND id <= l.end_id ORDER BY id "
         f"OFFSET {size - 1} LIMIT 2) AS edge_rows) AS edge), "
+        f"batch AS (UPDATE {t} AS c SET current_phase = {phase}, phase_status = {status}, "
+        f"progress = {progress} "
+        "FROM lane AS b WHERE c.id >= b.first_id AND c.id <= LEAST(b.end_id, b.last_id) "
+        "RETURNING 1), "
+        "mapped AS (SELECT COUNT(*) AS rows_mapped FROM batch), "
         f"checkpoint AS (UPDATE {lanes} AS l SET "
         f"next_id = CASE WHEN {more} THEN b.next_id END, "
-        f"rows_mapped = l.rows_mapped + CASE WHEN {more} THEN {size} "
-        f"ELSE (SELECT COUNT(*) FROM {t} WHERE id >= b.first_id AND id <= b.end_id) END "
-        "FROM lane AS b WHERE l.lane = b.lane), "
+        "rows_mapped = l.rows_mapped + m.rows_mapped "
+        "FROM lane AS b CROSS JOIN mapped AS m WHERE l.lane = b.lane), "
         f"done AS (UPDATE {state} SET step = 'backfill', backfill_next_id = NULL, "
         f"backfill_rows = backfill_rows + (SELECT COALESCE(sum(rows_mapped), 0) FROM {lanes}) "
         "WHERE step = 'expand' AND NOT EXISTS (SELECT 1 FROM lane) "
         # Not before the cut, unless the table was empty at expand (no cut to wait for).
         f"AND (backfill_next_id IS NULL OR EXISTS (SELECT 1 FROM {lanes})) "
-        f"AND NOT EXISTS (SELECT 1 FROM {lanes} WHERE next_id IS NOT NULL)), "
-        f"batch AS (UPDATE {t} AS c SET current_phase = {phase}, phase_status = {status}, "
-        f"progress = {progress} "
-        "FROM lane AS b WHERE c.id >= b.first_id AND c.id <= LEAST(b.end_id, b.last_id) "
-        "RETURNING 1) "
-        "SELECT (SELECT COUNT(*) FROM batch) AS rows_mapped FROM lane"
+        f"AND NOT EXISTS (SELECT 1 FROM {lanes} WHERE next_id IS NOT NULL)) "
+        "SELECT m.rows_mapped FROM lane CROSS JOIN mapped AS m"
     )
     return MigrationStep(
         "backfill",
