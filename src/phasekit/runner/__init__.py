@@ -36,7 +36,8 @@ from typing import Final
 
 from phasekit.errors import InvalidValue
 from phasekit.legacy import DEFAULT_MAPPING, LegacyMapping
-from phasekit.runner._postgresql import _connect_postgres, _postgres_state, _PostgresRun
+from phasekit.runner._postgres_session import _connect_postgres, _postgres_state
+from phasekit.runner._postgresql import _PostgresRun
 from phasekit.runner._run import (
     DatabaseError,
     MigrationStatus,
