@@ -159,7 +159,7 @@ _TABLE_HELP = "the table: NAME or SCHEMA.NAME, lower case (default: campaigns)"
 
 def _add_runner_commands(commands: argparse._SubParsersAction[_Parser]) -> None:
     """Add ``migrate`` (and ``migrate status``) and ``rollback``: they run on a database."""
-    from phasekit.runner import MIGRATE_STEPS
+    from phasekit.runner import BACKFILL_LANES, MIGRATE_STEPS
 
     migrate = commands.add_parser(
         "migrate",
@@ -247,7 +247,7 @@ def _add_runner_commands(commands: argparse._SubParsersAction[_Parser]) -> None:
         default=1,
         metavar="N",
         help="PostgreSQL: sessions that run backfill batches at once, each in its own lane of "
-        "ids, up to 16; each keeps a server core busy (default: 1)",
+        f"ids, up to {BACKFILL_LANES}; each keeps a server core busy (default: 1)",
     )
     migrate.add_argument(
         "--index-columns",

@@ -202,7 +202,7 @@ class _PostgresRun(_Run):
             progress = (done, *progress[1:])
 
         if walk == "backfill" and self.walkers > 1:
-            self._walk_in_parallel(walk, step.statements, report_batch)
+            self._walk_in_parallel(walk, settings, statement, report_batch)
         # Alone, or after the walkers: whatever is left, and the step's record.
         self._walk(self.connection, walk, statement, report_batch, threading.Event())
         if walk == "backfill":
@@ -242,7 +242,11 @@ class _PostgresRun(_Run):
             self._walk(self.connection, "backfill", statement, report_batch, threading.Event())
 
     def _walk_in_parallel(
-        self, walk: str, statements: Sequence[str], report_batch: Callable[[int, int], None]
+        self,
+        walk: str,
+        settings: Sequence[str],
+        statement: str,
+        report_batch: Callable[[int, int], None],
     ) -> None:
         """Walk the lanes in ``walkers`` sessions, each in a thread of its own.
 
@@ -252,15 +256,13 @@ class _PostgresRun(_Run):
         that the runner stops at once, and is raised here too. Each walker's session is
         named ``phasekit backfill walker N`` in ``pg_stat_activity``.
         """
-        *settings, statement = statements
         events: queue.SimpleQueue[tuple[int, int] | BaseException | None] = queue.SimpleQueue()
         stop = threading.Event()
         connections: list[psycopg.Connection[tuple[object, ...]]] = []
 
-        def walker(number: int) -> None:
+        def walker() -> None:
             try:
-                name = f"phasekit {walk} walker {number}"
-                with _connect_postgres(self.dsn, name) as connection:
+                with _connect_postgres(self.dsn, threading.current_thread().name) as connection:
                     connections.append(connection)
                     for setting in settings:
                         connection.execute(setting)
@@ -277,9 +279,7 @@ class _PostgresRun(_Run):
                 events.put(None)
 
         threads = [
-            threading.Thread(
-                target=walker, args=(number,), name=f"phasekit {walk} walker {number}", daemon=True
-            )
+            threading.Thread(target=walker, name=f"phasekit {walk} walker {number}", daemon=True)
             for number in range(1, self.walkers + 1)
         ]
         failure: BaseException | None = None
